@@ -1,0 +1,1 @@
+"""Plaintext zone: keyed Bloom-filter encoding and hardening (agency side only)."""

@@ -1,0 +1,1 @@
+"""Encoded zone: similarity kernels, blocking, solving, clustering and evaluation."""

@@ -1,0 +1,1 @@
+"""Plaintext zone: normalisation of identity values (pure functions)."""

@@ -1,0 +1,1 @@
+"""Central match service (encoded zone)."""

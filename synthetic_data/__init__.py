@@ -1,0 +1,1 @@
+"""Synthetic multi-jurisdiction identity data with ground truth."""
