@@ -60,6 +60,9 @@ class InputRecordError(LinkageError, ValueError):
         self.field = field
         self.reason = reason
 
+    def __reduce__(self):  # keeps row/field/reason when raised in a worker process
+        return (type(self), (self.row, self.field, self.reason))
+
 
 class EncodedFileError(LinkageError, ValueError):
     """An encoded file is malformed, truncated, or its metadata is invalid."""
@@ -82,6 +85,9 @@ class DecryptionError(LinkageError, ValueError):
 
     def __init__(self) -> None:
         super().__init__("decryption failed")
+
+    def __reduce__(self):
+        return (type(self), ())
 
 
 class MatchingError(LinkageError, RuntimeError):

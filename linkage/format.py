@@ -231,7 +231,7 @@ class EncodedFileWriter:
         if self.fmt == "parquet":
             self._pq = pq.ParquetWriter(self._tmp, _arrow_schema(self.metadata), compression="zstd")
         else:
-            self._fh = open(self._tmp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            self._fh = open(self._tmp, "w", encoding="utf-8", newline="\n")
             # The header's record count is unknown until the end; NDJSON readers take the
             # header's count as a check, so the header is rewritten on close.
             self._fh.write(json.dumps({"pprl": json.loads(self.metadata.to_json())}) + "\n")
@@ -266,6 +266,8 @@ class EncodedFileWriter:
         try:
             if self._pq is not None:
                 if exc_type is None:
+                    if self._count == 0:  # an empty file still needs its footer metadata
+                        self._pq.write_table(_arrow_schema(self.metadata).empty_table())
                     self._pq.add_key_value_metadata({METADATA_KEY: final_md.to_json().encode()})
                 self._pq.close()
             if self._fh is not None:
@@ -311,7 +313,7 @@ def read_metadata(path: str | Path) -> FileMetadata:
         with open(path, encoding="utf-8") as fh:
             return _ndjson_header(fh.readline(), src)
     try:
-        kv = pq.read_schema(path).metadata or {}
+        kv = pq.read_metadata(path).metadata or {}
     except (OSError, pa.ArrowInvalid) as exc:
         raise EncodedFileError(f"{src}: not a readable Parquet file ({exc})") from None
     if METADATA_KEY not in kv:

@@ -211,6 +211,11 @@ class HardeningSpec(_Strict):
 
 class FilterSpec(_Strict):
     bits: int = Field(1024, ge=64, le=8192, description="Record-level filter length (CLK).")
+    hash_function: Literal["hmac-sha256", "blake2b"] = Field(
+        "hmac-sha256",
+        description="Keyed hash for random hashing (k independent positions per token). "
+        "MD5/SHA-1 and double hashing are deliberately not offered.",
+    )
     field_filters: bool = Field(False, description="Also write one filter per field.")
     field_bits: int = Field(256, ge=64, le=4096)
 

@@ -1,0 +1,84 @@
+"""From a raw field value to normalised values and tokens, as the schema says.
+
+Pure functions over one value; the batch encoder calls them once per distinct value of a
+batch and forgets the results with the batch.
+"""
+
+from __future__ import annotations
+
+from linkage import tokens as tok
+from linkage.errors import NormalisationError
+from linkage.normalize import country, dates, documents, names, sex, text
+from linkage.schema import (
+    BlockingKeyPart,
+    CountryNormaliser,
+    DateNormaliser,
+    DocumentNormaliser,
+    FieldSpec,
+    NameNormaliser,
+    PhoneticTokeniser,
+    QGramTokeniser,
+    SexNormaliser,
+    TextNormaliser,
+    WholeTokeniser,
+)
+
+__all__ = ["blocking_part_values", "normalise_value", "salt_of", "tokenise_value"]
+
+
+def normalise_value(spec: FieldSpec, raw: str) -> str:
+    """The normalised form of one value; "" means missing. Raises NormalisationError."""
+    n = spec.normaliser
+    if isinstance(n, NameNormaliser):
+        return names.normalise_name(
+            raw, drop_titles=n.drop_titles, drop_particles=n.drop_particles, sort_parts=n.sort_parts
+        )
+    if isinstance(n, TextNormaliser):
+        return text.fold(raw)
+    if isinstance(n, DateNormaliser):
+        return dates.parse_date(raw, ambiguous=n.ambiguous).iso() if raw.strip() else ""
+    if isinstance(n, SexNormaliser):
+        code = sex.normalise_sex(raw)
+        return "" if code == "U" else code
+    if isinstance(n, CountryNormaliser):
+        return country.to_alpha3(raw) if raw.strip() else ""
+    if isinstance(n, DocumentNormaliser):
+        return documents.normalise_document(raw) if raw.strip() else ""
+    raise NormalisationError(f"unsupported normaliser {n.kind!r}")
+
+
+def tokenise_value(spec: FieldSpec, value: str) -> list[str]:
+    """Tokens of a normalised value (sorted, unique); none for a missing value."""
+    if not value:
+        return []
+    t = spec.tokeniser
+    if isinstance(t, QGramTokeniser):
+        return tok.qgrams(value, q=t.q, padding=t.padding)
+    if isinstance(t, PhoneticTokeniser):
+        return tok.phonetic_codes(value, t.algorithm)
+    if isinstance(t, WholeTokeniser):
+        return tok.whole(value)
+    if t.kind == "date":
+        return tok.date_tokens(dates.parse_date(value))
+    raise NormalisationError(f"unsupported tokeniser {t.kind!r}")
+
+
+def salt_of(spec: FieldSpec, value: str) -> str:
+    """The salt a field contributes: the year of a date, otherwise the normalised value."""
+    if isinstance(spec.normaliser, DateNormaliser):
+        return value[:4]
+    return value
+
+
+def blocking_part_values(spec: FieldSpec, part: BlockingKeyPart, value: str) -> list[str]:
+    """Values one blocking-key part takes for a normalised value (several for name parts)."""
+    if not value:
+        return []
+    if part.transform == "phonetic_parts":
+        algo = spec.tokeniser.algorithm if isinstance(spec.tokeniser, PhoneticTokeniser) else "nysiis"
+        return tok.phonetic_codes(value, algo)
+    if part.transform == "year":
+        return [value[:4]] if value[:4].isdigit() else []
+    if part.transform == "prefix3":
+        return [value[:3]]
+    return [value]

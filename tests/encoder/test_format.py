@@ -1,0 +1,131 @@
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from linkage.errors import CompatibilityError, EncodedFileError
+from linkage.format import (
+    EncodedData,
+    EncodedFileWriter,
+    FileMetadata,
+    check_compatible,
+    read_encoded,
+    read_metadata,
+)
+
+
+def _metadata(**kw):
+    base = dict(schema_fingerprint="ab" * 32, key_id="kid-test", filter_bits=128, max_variants=3,
+                encoder_version="test", field_bits={"name": 64}, blocking_keys=("bk",))
+    base.update(kw)
+    return FileMetadata(**base)
+
+
+def _data(rng, n, md):
+    counts = rng.integers(1, md.max_variants + 1, size=n).astype(np.uint8)
+    rows = int(counts.sum())
+    return EncodedData(
+        refs=np.array([f"r{i}" for i in range(n)], dtype=object),
+        variant_counts=counts,
+        clk=rng.integers(0, 2**63, size=(rows, md.filter_bits // 64), dtype=np.uint64),
+        fields={k: rng.integers(0, 2**63, size=(rows, b // 64), dtype=np.uint64)
+                for k, b in md.field_bits.items()},
+        blocking={k: [rng.integers(0, 2**63, size=rng.integers(0, 3), dtype=np.uint64)
+                      for _ in range(n)] for k in md.blocking_keys},
+    )
+
+
+def _assert_same(a: EncodedData, b: EncodedData):
+    assert a.refs.tolist() == b.refs.tolist()
+    assert np.array_equal(a.variant_counts, b.variant_counts)
+    assert np.array_equal(a.clk, b.clk)
+    for k in a.fields:
+        assert np.array_equal(a.fields[k], b.fields[k])
+    for k in a.blocking:
+        assert [x.tolist() for x in a.blocking[k]] == [x.tolist() for x in b.blocking[k]]
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(0, 40), seed=st.integers(0, 2**32 - 1), fmt=st.sampled_from(["parquet", "ndjson"]))
+def test_round_trip(tmp_path_factory, n, seed, fmt):
+    rng = np.random.default_rng(seed)
+    md = _metadata()
+    data = _data(rng, n, md)
+    path = tmp_path_factory.mktemp("f") / f"x.clk.{fmt}"
+    with EncodedFileWriter(path, md) as w:
+        w.write(data)
+    md2, back = read_encoded(path)
+    assert md2.record_count == n
+    assert read_metadata(path) == md2
+    _assert_same(data, back)
+
+
+def test_bit_layout_is_little_endian_packbits(tmp_path):
+    md = _metadata(field_bits={}, blocking_keys=())
+    bits = np.zeros(128, dtype=bool)
+    bits[[0, 5, 64, 127]] = True
+    clk = np.packbits(bits, bitorder="little").view("<u8").reshape(1, 2).astype(np.uint64)
+    assert clk[0, 0] == 1 | (1 << 5) and clk[0, 1] == 1 | (1 << 63)
+    data = EncodedData(np.array(["a"], dtype=object), np.array([1], np.uint8), clk)
+    path = tmp_path / "x.parquet"
+    with EncodedFileWriter(path, md) as w:
+        w.write(data)
+    raw = pq.read_table(path).column("clk")[0].as_py()
+    assert raw == np.packbits(bits, bitorder="little").tobytes()
+
+
+def test_interrupted_write_leaves_nothing(tmp_path):
+    md = _metadata()
+    path = tmp_path / "x.parquet"
+    with pytest.raises(RuntimeError), EncodedFileWriter(path, md) as w:
+        w.write(_data(np.random.default_rng(1), 5, md))
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_record_count_mismatch_is_detected(tmp_path):
+    md = _metadata()
+    path = tmp_path / "x.ndjson"
+    with EncodedFileWriter(path, md) as w:
+        w.write(_data(np.random.default_rng(2), 4, md))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n")  # a truncated transfer
+    with pytest.raises(EncodedFileError, match="holds 3 records but its metadata says 4"):
+        read_encoded(path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("format_version", 2, "format version 2"), ("filter_bits", 100, "not k\\*64"),
+     ("schema_fingerprint", "short", "SHA-256"), ("key_id", "", "key id")],
+)
+def test_invalid_metadata_is_rejected(tmp_path, field, value, message):
+    md = _metadata()
+    path = tmp_path / "x.ndjson"
+    with EncodedFileWriter(path, md) as w:
+        w.write(_data(np.random.default_rng(3), 2, md))
+    lines = path.read_text().splitlines()
+    head = json.loads(lines[0])
+    head["pprl"][field] = value
+    path.write_text("\n".join([json.dumps(head), *lines[1:]]) + "\n")
+    with pytest.raises(EncodedFileError, match=message):
+        read_encoded(path)
+
+
+def test_non_encoded_parquet_is_rejected(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "plain.parquet"
+    pd.DataFrame({"a": [1]}).to_parquet(path)
+    with pytest.raises(EncodedFileError, match="no pprl metadata"):
+        read_metadata(path)
+
+
+def test_compatibility_names_both_files():
+    a, b = _metadata(), _metadata(key_id="kid-other")
+    with pytest.raises(CompatibilityError, match="a.parquet and b.parquet differ in key id"):
+        check_compatible({"a.parquet": a, "b.parquet": b})
+    check_compatible({"a": a, "c": _metadata()})
