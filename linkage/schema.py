@@ -193,20 +193,42 @@ class BlockingKeySpec(_Strict):
 
 
 class HardeningSpec(_Strict):
-    """Hardening applied to the record-level filter after encoding (see docs/hardening.md).
+    """Hardening of the record-level filter (see docs/hardening.md), in this fixed order:
+    salting (at tokenisation), balancing, keyed permutation, XOR-folding, diffusion, BLIP.
 
     All techniques are off in this model's defaults; the published default schema
-    chooses the combination measured in benchmarks/privacy_tradeoff.py.
+    chooses the combination measured in benchmarks/privacy_tradeoff.py. Every setting is part
+    of the schema fingerprint.
     """
 
     salt_field: str | None = Field(
-        None, description="Salt name tokens with this field's normalised value (e.g. year)."
+        None,
+        description="Salt name tokens with this field's normalised value (a date field "
+        "contributes its year). Pairs whose salt differs lose all name similarity.",
     )
-    balance: bool = False
-    xor_fold: bool = False
-    permute: bool = False
-    diffusion_inputs: int = Field(0, ge=0, le=64, description="0 = no diffusion layer.")
-    blip_epsilon: float | None = Field(None, gt=0, le=50)
+    balance: bool = Field(
+        False,
+        description="Append the complement (constant Hamming weight, length doubles); "
+        "always followed by the keyed permutation.",
+    )
+    permute: bool = Field(False, description="Keyed random permutation of the bit positions.")
+    xor_fold: bool = Field(
+        False, description="XOR the two halves of the filter (length halves; needs a multiple of 128)."
+    )
+    diffusion_inputs: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Diffusion layer: every output bit is the XOR of this many keyed, randomly "
+        "chosen input bits (Armknecht et al. 2023). 0 = no diffusion layer.",
+    )
+    blip_epsilon: float | None = Field(
+        None,
+        gt=0,
+        le=20,
+        description="BLIP randomised response: each output bit flips with probability "
+        "1/(1+e^epsilon) (epsilon-DP per bit). None = no BLIP.",
+    )
 
 
 class FilterSpec(_Strict):
@@ -318,7 +340,7 @@ def default_schema() -> LinkageSchema:
         name="person-default",
         description=(
             "Person records from several jurisdictions: full name with aliases (bigrams and "
-            "phonetic codes), date of birth, sex, nationality, place of birth, document number."
+            "phonetic codes), date of birth, sex, nationality, country and place of birth, document number."
         ),
         fields=[
             FieldSpec(
@@ -357,6 +379,13 @@ def default_schema() -> LinkageSchema:
                 normaliser=CountryNormaliser(),
                 tokeniser=WholeTokeniser(),
                 weight=6,
+            ),
+            FieldSpec(
+                name="country_of_birth",
+                columns=["country_of_birth"],
+                normaliser=CountryNormaliser(),
+                tokeniser=WholeTokeniser(),
+                weight=4,
             ),
             FieldSpec(
                 name="place_of_birth",
