@@ -30,7 +30,7 @@ from linkage.bloom.fieldvalues import (
     tokenise_value,
 )
 from linkage.bloom.hardening import harden, hardened_bits
-from linkage.bloom.hashing import token_positions
+from linkage.bloom.hashing import token_words
 from linkage.bloom.packing import pack_positions
 from linkage.errors import InputRecordError, NormalisationError
 from linkage.format import EncodedData, FileMetadata
@@ -99,6 +99,9 @@ class BatchEncoder:
         self._blocking_key = derive_subkey(self._project_key, "blocking")
         self._reference_key = derive_subkey(self._project_key, "reference")
         self._field_filters = schema.filter.field_filters
+        settings = {f.name: f.normaliser.model_dump_json() for f in schema.fields}
+        distinct = sorted(set(settings.values()))
+        self._normaliser_ids = {name: distinct.index(js) for name, js in settings.items()}
         field_bits = (
             {f.name: schema.filter.field_bits for f in schema.fields if f.weight > 0}
             if self._field_filters
@@ -122,30 +125,43 @@ class BatchEncoder:
         digest = hmac.digest(self._reference_key, record_id.encode("utf-8"), "sha256")
         return "r-" + digest[:16].hex()
 
-    def _field_values(
-        self, spec: FieldSpec, cells: dict[str, str], memo: dict[tuple[str, str], str], row: int
-    ) -> list[str]:
-        raws = [" ".join(cells[c] for c in spec.columns if cells[c].strip())]
+    def _normalised(self, spec: FieldSpec, raw: str, memo: dict, row: int) -> str:
+        if len(raw) > spec.max_length:
+            raise InputRecordError(row, spec.name, f"value longer than {spec.max_length}")
+        # Keyed by the normaliser's settings, so fields sharing a normaliser share the work.
+        norm = memo.get((self._normaliser_ids[spec.name], raw))
+        if norm is None:
+            try:
+                norm = normalise_value(spec, raw)
+            except NormalisationError as exc:
+                raise InputRecordError(row, spec.name, exc.reason) from None
+            memo[(self._normaliser_ids[spec.name], raw)] = norm
+        return norm
+
+    def _primary(self, spec: FieldSpec, cells: dict[str, str], memo: dict, row: int) -> str:
+        """The primary value. Name parts are normalised cell by cell (names repeat, so the
+        batch memo hits) and combined as normalising the joined name would."""
+        parts = [cells[c] for c in spec.columns if cells[c].strip()]
+        if len(parts) <= 1 or not isinstance(spec.normaliser, NameNormaliser):
+            return self._normalised(spec, " ".join(parts), memo, row)
+        if sum(len(p) for p in parts) + len(parts) > spec.max_length:
+            raise InputRecordError(row, spec.name, f"value longer than {spec.max_length}")
+        words = [w for p in parts for w in self._normalised(spec, p, memo, row).split()]
+        return " ".join(sorted(words) if spec.normaliser.sort_parts else words)
+
+    def _field_values(self, spec: FieldSpec, cells: dict[str, str], memo: dict, row: int) -> list[str]:
+        values = [self._primary(spec, cells, memo, row)]
         if spec.aliases_column:
-            raws += [a for a in cells[spec.aliases_column].split(spec.alias_separator) if a.strip()]
-        values: list[str] = []
-        for raw in raws:
-            if len(raw) > spec.max_length:
-                raise InputRecordError(row, spec.name, f"value longer than {spec.max_length}")
-            norm = memo.get((spec.name, raw))
-            if norm is None:
-                try:
-                    norm = normalise_value(spec, raw)
-                except NormalisationError as exc:
-                    raise InputRecordError(row, spec.name, exc.reason) from None
-                memo[(spec.name, raw)] = norm
-            if norm not in values and (norm or not values):
-                values.append(norm)
-        if values and not values[0] and len(values) > 1:
+            for alias in cells[spec.aliases_column].split(spec.alias_separator):
+                if alias.strip():
+                    norm = self._normalised(spec, alias, memo, row)
+                    if norm and norm not in values:
+                        values.append(norm)
+        if not values[0] and len(values) > 1:
             values.pop(0)  # an alias stands in for a missing primary value
-        if spec.missing == "error" and not any(values):
+        if spec.missing == "error" and not values[0]:
             raise InputRecordError(row, spec.name, "required value is missing")
-        return values or [""]
+        return values
 
     def _parse_row(self, row: int, cells: dict[str, str], memo: dict) -> _Record:
         rid = cells[self.schema.record_id_column].strip()
@@ -187,61 +203,61 @@ class BatchEncoder:
             return None
         return salt_of(self.schema.field(name), variant[name])
 
-    def _token_rows(self, variants: list[dict[str, str]]) -> dict[str, tuple[list[int], list[str]]]:
-        """Per field: (filter row index, token) pairs over all variant rows of the batch."""
-        salt_field = self.schema.hardening.salt_field
-        out: dict[str, tuple[list[int], list[str]]] = {}
+    def _value_index(self, spec: FieldSpec, variants: list[dict[str, str]]):
+        """Distinct (value, salt) pairs of a field over the batch, and each row's pair index."""
+        salted = self.schema.hardening.salt_field is not None and isinstance(
+            spec.normaliser, NameNormaliser
+        )
+        index: dict[tuple[str, str | None], int] = {}
+        of_row = np.empty(len(variants), dtype=np.int64)
+        for r, variant in enumerate(variants):
+            key = (variant[spec.name], self._salt(variant) if salted else None)
+            of_row[r] = index.setdefault(key, len(index))
+        return index, of_row
+
+    def _value_tokens(self, spec: FieldSpec, index: dict[tuple[str, str | None], int]):
+        """(value index, token index) pairs and the distinct tokens, salt appended."""
+        tokens: dict[str, int] = {}
+        pair_value: list[int] = []
+        pair_token: list[int] = []
+        for (value, salt), vi in index.items():
+            for t in tokenise_value(spec, value):
+                if salt is not None:
+                    t = f"{t}\x1f{salt}"
+                pair_value.append(vi)
+                pair_token.append(tokens.setdefault(t, len(tokens)))
+        return np.asarray(pair_value, np.int64), np.asarray(pair_token, np.int64), list(tokens)
+
+    def _field_tables(self, spec: FieldSpec, variants: list[dict[str, str]]):
+        """Per distinct value of the field: its filter (record length and field length)."""
+        index, of_row = self._value_index(spec, variants)
+        pair_value, pair_token, tokens = self._value_tokens(spec, index)
+        words = token_words(
+            self.schema.filter.hash_function, self._field_keys[spec.name], tokens, spec.weight
+        )
+        rows = np.repeat(pair_value, spec.weight)
+        lengths = [self.schema.filter.bits]
+        if self._field_filters:
+            lengths.append(self.schema.filter.field_bits)
+        tables = [
+            pack_positions(rows, (words[pair_token] % np.uint32(b)).reshape(-1), len(index), b)
+            for b in lengths
+        ]
+        return of_row, tables
+
+    def _filters(self, variants: list[dict[str, str]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        clk = np.zeros((len(variants), self.schema.filter.bits // 64), dtype=np.uint64)
+        field_filters: dict[str, np.ndarray] = {}
         for spec in self.schema.fields:
             if spec.weight == 0:
                 continue
-            salted = salt_field is not None and isinstance(spec.normaliser, NameNormaliser)
-            rows: list[int] = []
-            toks: list[str] = []
-            for r, variant in enumerate(variants):
-                tokens = tokenise_value(spec, variant[spec.name])
-                if salted:
-                    salt = self._salt(variant)
-                    tokens = [f"{t}\x1f{salt}" for t in tokens]
-                rows.extend([r] * len(tokens))
-                toks.extend(tokens)
-            out[spec.name] = (rows, toks)
-        return out
-
-    def _positions(self, spec: FieldSpec, toks: list[str], bits: int) -> np.ndarray:
-        unique, inverse = np.unique(np.asarray(toks, dtype=object), return_inverse=True)
-        pos = token_positions(
-            self.schema.filter.hash_function,
-            self._field_keys[spec.name],
-            unique.tolist(),
-            spec.weight,
-            bits,
-        )
-        return pos[inverse.reshape(-1)]
-
-    def _filters(self, variants: list[dict[str, str]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        n_rows = len(variants)
-        bits = self.schema.filter.bits
-        all_rows, all_pos = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-        field_filters: dict[str, np.ndarray] = {}
-        for name, (rows, toks) in self._token_rows(variants).items():
-            spec = self.schema.field(name)
-            row_arr = np.repeat(np.asarray(rows, dtype=np.int64), spec.weight)
-            if toks:
-                pos = self._positions(spec, toks, bits)
-                all_rows.append(row_arr)
-                all_pos.append(pos.reshape(-1).astype(np.int64))
+            of_row, tables = self._field_tables(spec, variants)
+            clk |= tables[0][of_row]
             if self._field_filters:
-                fbits = self.schema.filter.field_bits
-                fpos = (
-                    self._positions(spec, toks, fbits).reshape(-1).astype(np.int64)
-                    if toks
-                    else np.zeros(0, np.int64)
-                )
-                field_filters[name] = pack_positions(row_arr, fpos, n_rows, fbits)
-        clk = pack_positions(np.concatenate(all_rows), np.concatenate(all_pos), n_rows, bits)
+                field_filters[spec.name] = tables[1][of_row]
         return harden(clk, self.schema.hardening, self._project_key), field_filters
 
-    def _blocking_keys(self, rec: _Record, variants: list[dict[str, str]]) -> dict[str, np.ndarray]:
+    def _blocking_keys(self, variants: list[dict[str, str]], memo: dict) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for bk in self.schema.blocking_keys:
             keys: set[int] = set()
@@ -251,9 +267,12 @@ class BatchEncoder:
                     for p in bk.parts
                 ]
                 for combo in itertools.product(*parts):
-                    msg = "\x1f".join((bk.name, *combo)).encode("utf-8")
-                    digest = hmac.digest(self._blocking_key, msg, "sha256")
-                    keys.add(int.from_bytes(digest[:8], "little"))
+                    msg = "\x1f".join((bk.name, *combo))
+                    digest = memo.get(msg)
+                    if digest is None:
+                        raw = hmac.digest(self._blocking_key, msg.encode("utf-8"), "sha256")
+                        digest = memo[msg] = int.from_bytes(raw[:8], "little")
+                    keys.add(digest)
             out[bk.name] = np.asarray(sorted(keys), dtype=np.uint64)
         return out
 
@@ -267,8 +286,9 @@ class BatchEncoder:
         flat = [v for vs in per_record for v in vs]
         clk, fields = self._filters(flat)
         blocking: dict[str, list[np.ndarray]] = {b.name: [] for b in self.schema.blocking_keys}
-        for rec, vs in zip(records, per_record, strict=True):
-            for name, keys in self._blocking_keys(rec, vs).items():
+        memo: dict[str, int] = {}
+        for vs in per_record:
+            for name, keys in self._blocking_keys(vs, memo).items():
                 blocking[name].append(keys)
         data = EncodedData(
             refs=np.asarray([r.ref for r in records], dtype=object),

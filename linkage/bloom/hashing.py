@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["HashFunction", "token_positions"]
+__all__ = ["HashFunction", "token_positions", "token_words"]
 
 HashFunction = Literal["hmac-sha256", "blake2b"]
 _WORDS_PER_BLOCK = {"hmac-sha256": 8, "blake2b": 16}
@@ -38,14 +38,19 @@ def _prf_stream(function: HashFunction, key: bytes, token: bytes, blocks: int) -
     raise ValueError(f"unsupported hash function {function!r}")
 
 
-def token_positions(
-    function: HashFunction, key: bytes, tokens: Sequence[str], k: int, bits: int
-) -> np.ndarray:
-    """Bit positions (len(tokens), k) as uint32 for each token, each in [0, bits)."""
+def token_words(function: HashFunction, key: bytes, tokens: Sequence[str], k: int) -> np.ndarray:
+    """The first k uint32 words of each token's PRF stream, (len(tokens), k)."""
     if k <= 0 or not tokens:
         return np.zeros((len(tokens), max(k, 0)), dtype=np.uint32)
     per_block = _WORDS_PER_BLOCK[function]
     blocks = -(-k // per_block)
     stream = b"".join(_prf_stream(function, key, t.encode("utf-8"), blocks) for t in tokens)
     words = np.frombuffer(stream, dtype="<u4").reshape(len(tokens), blocks * per_block)
-    return (words[:, :k] % np.uint32(bits)).astype(np.uint32)
+    return np.ascontiguousarray(words[:, :k], dtype=np.uint32)
+
+
+def token_positions(
+    function: HashFunction, key: bytes, tokens: Sequence[str], k: int, bits: int
+) -> np.ndarray:
+    """Bit positions (len(tokens), k) as uint32 for each token, each in [0, bits)."""
+    return token_words(function, key, tokens, k) % np.uint32(bits)
