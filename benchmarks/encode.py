@@ -1,0 +1,162 @@
+"""Encoder throughput: records/s, peak memory and output size, and the ratio to clkhash.
+
+    python benchmarks/encode.py                      # 100,000 and 1,000,000 records
+    python benchmarks/encode.py --sizes 20000 --clkhash-records 20000
+
+Records come from the synthetic generator (one agency, the benchmark mix of cultures and
+scripts). Each size is encoded by `linkage encode`'s pipeline in a fresh process (both cores),
+so that peak memory (main process + workers) is measured per size.
+
+clkhash pins cryptography<41, which this project cannot share an environment with; it runs
+from its own virtual environment (.venv-clkhash, created on first use with pip) on the same
+CSV in the same run, with an equivalent schema: name bigrams, date of birth, sex, nationality,
+place of birth bigrams, document trigrams, 1024 bits, both cores. clkhash cannot transliterate
+or normalise, so it gets the same raw strings; that only makes its work easier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLKHASH_VENV = ROOT / ".venv-clkhash"
+
+CLKHASH_SCHEMA = {
+    "version": 3,
+    "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
+    "features": [
+        {"identifier": name, "format": {"type": "string", "encoding": "utf-8"},
+         "hashing": {"comparison": {"type": "ngram", "n": n}, "strategy": {"bitsPerToken": k},
+                     "hash": {"type": "blakeHash"}, "missingValue": {"sentinel": ""}}}
+        for name, n, k in [
+            ("given_name", 2, 10), ("family_name", 2, 10), ("date_of_birth", 2, 12),
+            ("sex", 1, 6), ("nationality", 2, 6), ("place_of_birth", 2, 4),
+            ("document_number", 3, 4),
+        ]
+    ],
+}
+
+CLKHASH_RUNNER = r"""
+import csv, json, sys, time
+from clkhash import clk
+from clkhash.schema import from_json_dict
+schema = from_json_dict(json.loads(sys.argv[2]))
+cols = [f["identifier"] for f in json.loads(sys.argv[2])["features"]]
+with open(sys.argv[1], encoding="utf-8") as fh:
+    rows = [[r[c] for c in cols] for r in csv.DictReader(fh)][: int(sys.argv[3])]
+t = time.perf_counter()
+clks = clk.generate_clks(rows, schema, "benchmark secret", validate=False, max_workers=2)
+print(json.dumps({"records": len(clks), "seconds": time.perf_counter() - t}))
+"""
+
+
+def make_records(n: int, seed: int, out: Path) -> Path:
+    """One agency's records from the synthetic generator, as CSV."""
+    from synthetic_data import GeneratorConfig, generate
+
+    data = generate(GeneratorConfig(n_agencies=1, n_people=n), seed)
+    frame = next(iter(data.agencies.values()))
+    path = out / f"records-{n}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def encode_once(csv_path: Path, out_path: Path) -> dict:
+    """Run the encode pipeline in this (fresh) process and report time and peak memory."""
+    from linkage.encode import encode_file
+    from linkage.keys import generate_key
+    from linkage.schema import default_schema
+
+    start = time.perf_counter()
+    report = encode_file(default_schema(), generate_key(), csv_path, out_path)
+    seconds = time.perf_counter() - start
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "records": report.records_encoded,
+        "seconds": seconds,
+        "peak_main_mb": peak_self,
+        "peak_worker_mb": peak_children,
+        "output_mb": out_path.stat().st_size / 2**20,
+    }
+
+
+def run_ours(csv_path: Path, out_dir: Path) -> dict:
+    out = out_dir / (csv_path.stem + ".clk.parquet")
+    cmd = [sys.executable, __file__, "--encode-once", str(csv_path), str(out)]
+    return json.loads(subprocess.check_output(cmd, text=True).strip().splitlines()[-1])
+
+
+def ensure_clkhash() -> Path | None:
+    python = CLKHASH_VENV / "bin" / "python"
+    if not python.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(CLKHASH_VENV)], check=True)
+            subprocess.run([str(python), "-m", "pip", "install", "-q", "clkhash"], check=True)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            print(f"clkhash unavailable ({exc}); no ratio")
+            return None
+    return python
+
+
+def run_clkhash(python: Path, csv_path: Path, n: int) -> dict:
+    out = subprocess.check_output(
+        [str(python), "-c", CLKHASH_RUNNER, str(csv_path), json.dumps(CLKHASH_SCHEMA), str(n)],
+        text=True,
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--repeats", type=int, default=3, help="runs per size; medians quoted")
+    ap.add_argument("--clkhash-records", type=int, default=50_000)
+    ap.add_argument("--no-clkhash", action="store_true")
+    ap.add_argument("--encode-once", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.encode_once:
+        print(json.dumps(encode_once(Path(args.encode_once[0]), Path(args.encode_once[1]))))
+        return
+
+    print(f"cores: {os.cpu_count()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        rows = []
+        ours_small = None
+        for n in args.sizes:
+            src = make_records(n, seed=7, out=tmpdir)
+            runs = [run_ours(src, tmpdir) for _ in range(args.repeats if n <= 200_000 else 1)]
+            rate = statistics.median(r["records"] / r["seconds"] for r in runs)
+            last = runs[-1]
+            rows.append((n, rate, last["peak_main_mb"], last["peak_worker_mb"], last["output_mb"]))
+            ours_small = ours_small or (src, rate)
+        print(f"\n{'records':>10} {'records/s':>11} {'peak main MB':>13} {'peak worker MB':>15} "
+              f"{'output MB':>10}")
+        for n, rate, pm, pw, size in rows:
+            print(f"{n:>10,} {rate:>11,.0f} {pm:>13,.0f} {pw:>15,.0f} {size:>10,.1f}")
+
+        if args.no_clkhash or ours_small is None:
+            return
+        python = ensure_clkhash()
+        if python is None:
+            return
+        src, our_rate = ours_small
+        n = min(args.clkhash_records, args.sizes[0])
+        ck = [run_clkhash(python, src, n) for _ in range(args.repeats)]
+        ck_rate = statistics.median(r["records"] / r["seconds"] for r in ck)
+        print(f"\nclkhash (2 workers, {n:,} records): {ck_rate:,.0f} records/s")
+        print(f"ratio ours / clkhash: {our_rate / ck_rate:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
