@@ -112,9 +112,15 @@ Normaliser = Annotated[
 
 
 class QGramTokeniser(_Strict):
+    """Character q-grams. With ``per_part`` (default) each space-separated part is padded and
+    cut on its own, so a value's tokens are the union of its parts' tokens: name order does
+    not matter, and a name split over several columns gives the same tokens as written whole.
+    """
+
     kind: Literal["qgram"] = "qgram"
     q: int = Field(2, ge=1, le=5)
     padding: bool = True
+    per_part: bool = True
 
 
 class PhoneticTokeniser(_Strict):
@@ -412,3 +418,8 @@ def default_schema() -> LinkageSchema:
             ),
         ],
     )
+
+
+if __name__ == "__main__":  # python -m linkage.schema: rewrite the published JSON Schema
+    _target = Path(__file__).with_name("linkage-schema.json")
+    _target.write_text(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,13 +1,19 @@
 """Encode a batch of input records into keyed Bloom filters (plaintext zone).
 
-One ``BatchEncoder`` per run: it derives the subkeys once from the secret and the schema,
-and encodes pandas DataFrame chunks into ``EncodedData``. Per batch it normalises each
-distinct raw value once, hashes each distinct token once, and forgets both with the batch
-(no cache outlives a batch).
+One ``BatchEncoder`` per run derives the subkeys once from the secret and the schema, and
+encodes pandas DataFrame chunks into ``EncodedData``. The work is columnar: each distinct
+cell value of the batch is normalised once, each distinct (value, salt) is tokenised and
+hashed once into a filter table, and records are assembled by OR-ing table rows with numpy.
+Everything distinct is dropped with the batch (no cache outlives it).
 
 Variants: a field with an ``aliases_column`` has several values (primary first). A record
-keeps ``min(max_variants, most values of any field)`` variants; variant v takes value v of
-each field, or its primary value when the field has fewer.
+keeps ``min(max_variants, 1 + most aliases of any field)`` variants; variant v takes alias
+v-1 of each aliased field, or its primary value when the field has fewer aliases. Aliases
+equal to the primary value (as a set of name parts) are dropped.
+
+Multi-column fields whose tokens decompose over name parts (per-part q-grams, phonetic
+codes) are handled cell by cell: the tokens of "given middle family" are the union of the
+cells' tokens. Other multi-column fields are joined per record first.
 """
 
 from __future__ import annotations
@@ -16,15 +22,17 @@ import hashlib
 import hmac
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 import linkage
+from linkage.bloom.columns import Column, factorise
 from linkage.bloom.fieldvalues import (
     blocking_part_values,
+    is_decomposable,
     normalise_value,
     salt_of,
     tokenise_value,
@@ -37,7 +45,7 @@ from linkage.format import EncodedData, FileMetadata
 from linkage.keys import SecretKey, derive_project_key, derive_subkey, key_id
 from linkage.schema import FieldSpec, LinkageSchema, NameNormaliser
 
-__all__ = ["BatchEncoder", "EncodedBatch", "Reject"]
+__all__ = ["BatchEncoder", "EncodedBatch", "Reject", "ref_digests"]
 
 OnError = Literal["fail", "skip"]
 _MAX_ID_LENGTH = 256
@@ -59,31 +67,51 @@ class EncodedBatch:
     rejects: list[Reject] = field(default_factory=list)
 
 
+class _Rejects:
+    """The first problem of each row, in the order checks are made (record id, then fields
+    in schema order)."""
+
+    def __init__(self, n: int) -> None:
+        self.field = np.full(n, None, dtype=object)
+        self.reason = np.full(n, None, dtype=object)
+
+    def add(self, rows: np.ndarray, field_name: str, reason: str) -> None:
+        rows = rows[self.field[rows] == None]  # noqa: E711 (elementwise on an object array)
+        self.field[rows] = field_name
+        self.reason[rows] = reason
+
+    def add_codes(self, col: Column, reasons: dict[int, str], field_name: str) -> None:
+        for code, reason in reasons.items():
+            self.add(np.flatnonzero(col.codes == code), field_name, reason)
+
+    @property
+    def mask(self) -> np.ndarray:
+        return self.field != None  # noqa: E711
+
+
 @dataclass
-class _Record:
-    row: int
-    ref: str
-    values: dict[str, list[str]]  # field -> normalised values (primary first), "" = missing
+class _FieldCells:
+    """A field's distinct normalised values (``universe``) and where each record uses them."""
+
+    universe: list[str]
+    columns: list[np.ndarray]  # per input column (or one joined column): cell id per record
+    aliases: list[list[int]] | None  # per record, cell ids of its aliases (primary removed)
 
 
-def _as_text(value: object, row: int, column: str) -> str:
-    """Input cell to str; None/NaN are missing; bad types and invalid UTF-8 are refused."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, bytes):
-        try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputRecordError(row, column, "invalid UTF-8") from None
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str):
-        raise InputRecordError(row, column, f"wrong type ({type(value).__name__}), expected text")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates left by surrogateescape decoding
-        raise InputRecordError(row, column, "invalid UTF-8") from None
-    return value
+@dataclass
+class _Batch:
+    """Per-batch state: factorised columns, a normalisation memo, collected rejects."""
+
+    frame: pd.DataFrame
+    n: int
+    rejects: _Rejects
+    columns: dict[str, Column] = field(default_factory=dict)
+    memo: dict[tuple[int, str], str | tuple[str]] = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        if name not in self.columns:
+            self.columns[name] = factorise(name, self.frame[name])
+        return self.columns[name]
 
 
 class BatchEncoder:
@@ -98,13 +126,15 @@ class BatchEncoder:
         }
         self._blocking_key = derive_subkey(self._project_key, "blocking")
         self._reference_key = derive_subkey(self._project_key, "reference")
-        self._field_filters = schema.filter.field_filters
         settings = {f.name: f.normaliser.model_dump_json() for f in schema.fields}
         distinct = sorted(set(settings.values()))
         self._normaliser_ids = {name: distinct.index(js) for name, js in settings.items()}
+        self._lengths = [schema.filter.bits]
+        if schema.filter.field_filters:
+            self._lengths.append(schema.filter.field_bits)
         field_bits = (
             {f.name: schema.filter.field_bits for f in schema.fields if f.weight > 0}
-            if self._field_filters
+            if schema.filter.field_filters
             else {}
         )
         self.metadata = FileMetadata(
@@ -117,7 +147,7 @@ class BatchEncoder:
             blocking_keys=tuple(b.name for b in schema.blocking_keys),
         )
 
-    # -- records ------------------------------------------------------------------------
+    # -- references -----------------------------------------------------------------------
 
     def reference(self, record_id: str) -> str:
         if self.schema.reference == "column":
@@ -125,180 +155,291 @@ class BatchEncoder:
         digest = hmac.digest(self._reference_key, record_id.encode("utf-8"), "sha256")
         return "r-" + digest[:16].hex()
 
-    def _normalised(self, spec: FieldSpec, raw: str, memo: dict, row: int) -> str:
+    def _record_ids(self, batch: _Batch) -> list[str]:
+        name = self.schema.record_id_column
+        col = batch.column(name)
+        batch.rejects.add_codes(col, col.bad, name)
+        batch.rejects.add(np.flatnonzero(col.codes < 0), name, "record id is empty")
+        long = {c: "record id is too long" for c, v in enumerate(col.values)
+                if len(v.strip()) > _MAX_ID_LENGTH}
+        batch.rejects.add_codes(col, long, name)
+        ids = [v.strip() for v in col.values] + [""]
+        return [ids[c] for c in col.codes]
+
+    # -- normalisation ----------------------------------------------------------------------
+
+    def _normalise(self, spec: FieldSpec, raw: str, batch: _Batch) -> str | tuple[str]:
+        """Normalised value, or a 1-tuple with the reason it cannot be normalised."""
         if len(raw) > spec.max_length:
-            raise InputRecordError(row, spec.name, f"value longer than {spec.max_length}")
-        # Keyed by the normaliser's settings, so fields sharing a normaliser share the work.
-        norm = memo.get((self._normaliser_ids[spec.name], raw))
-        if norm is None:
+            return (f"value longer than {spec.max_length}",)
+        key = (self._normaliser_ids[spec.name], raw)
+        got = batch.memo.get(key)
+        if got is None:
             try:
-                norm = normalise_value(spec, raw)
+                got = normalise_value(spec, raw)
             except NormalisationError as exc:
-                raise InputRecordError(row, spec.name, exc.reason) from None
-            memo[(self._normaliser_ids[spec.name], raw)] = norm
-        return norm
+                got = (exc.reason,)
+            batch.memo[key] = got
+        return got
 
-    def _primary(self, spec: FieldSpec, cells: dict[str, str], memo: dict, row: int) -> str:
-        """The primary value. Name parts are normalised cell by cell (names repeat, so the
-        batch memo hits) and combined as normalising the joined name would."""
-        parts = [cells[c] for c in spec.columns if cells[c].strip()]
-        if len(parts) <= 1 or not isinstance(spec.normaliser, NameNormaliser):
-            return self._normalised(spec, " ".join(parts), memo, row)
-        if sum(len(p) for p in parts) + len(parts) > spec.max_length:
-            raise InputRecordError(row, spec.name, f"value longer than {spec.max_length}")
-        words = [w for p in parts for w in self._normalised(spec, p, memo, row).split()]
-        return " ".join(sorted(words) if spec.normaliser.sort_parts else words)
+    def _cell_ids(self, spec: FieldSpec, col: Column, batch: _Batch, ids: dict[str, int]) -> np.ndarray:
+        """Cell id per record for one column; rows with bad values are rejected."""
+        batch.rejects.add_codes(col, col.bad, col.name)
+        table = np.full(len(col.values) + 1, -1, dtype=np.int64)  # last entry: code -1
+        reasons: dict[int, str] = {}
+        for code, raw in enumerate(col.values):
+            if code in col.bad or not raw.strip():
+                continue
+            norm = self._normalise(spec, raw, batch)
+            if isinstance(norm, tuple):
+                reasons[code] = norm[0]
+            elif norm:
+                table[code] = ids.setdefault(norm, len(ids))
+        batch.rejects.add_codes(col, reasons, spec.name)
+        return table[col.codes]
 
-    def _field_values(self, spec: FieldSpec, cells: dict[str, str], memo: dict, row: int) -> list[str]:
-        values = [self._primary(spec, cells, memo, row)]
-        if spec.aliases_column:
-            for alias in cells[spec.aliases_column].split(spec.alias_separator):
-                if alias.strip():
-                    norm = self._normalised(spec, alias, memo, row)
-                    if norm and norm not in values:
-                        values.append(norm)
-        if not values[0] and len(values) > 1:
-            values.pop(0)  # an alias stands in for a missing primary value
-        if spec.missing == "error" and not values[0]:
-            raise InputRecordError(row, spec.name, "required value is missing")
-        return values
+    def _joined_column(self, spec: FieldSpec, batch: _Batch) -> Column:
+        for name in spec.columns:  # type problems are reported per input column
+            col = batch.column(name)
+            batch.rejects.add_codes(col, col.bad, col.name)
+        parts = batch.frame[spec.columns].astype(object).where(batch.frame[spec.columns].notna(), "")
+        joined = parts.astype(str).agg(lambda r: " ".join(x for x in r if x.strip()), axis=1)
+        return factorise(spec.name, joined)
 
-    def _parse_row(self, row: int, cells: dict[str, str], memo: dict) -> _Record:
-        rid = cells[self.schema.record_id_column].strip()
-        if not rid:
-            raise InputRecordError(row, self.schema.record_id_column, "record id is empty")
-        if len(rid) > _MAX_ID_LENGTH:
-            raise InputRecordError(row, self.schema.record_id_column, "record id is too long")
-        values = {f.name: self._field_values(f, cells, memo, row) for f in self.schema.fields}
-        return _Record(row=row, ref=self.reference(rid), values=values)
+    def _alias_ids(self, spec: FieldSpec, batch: _Batch, ids: dict[str, int]) -> list[list[int]]:
+        col = batch.column(spec.aliases_column)  # type: ignore[arg-type]
+        batch.rejects.add_codes(col, col.bad, col.name)
+        per_code: list[list[int]] = []
+        reasons: dict[int, str] = {}
+        for code, raw in enumerate(col.values):
+            cells: list[int] = []
+            for alias in raw.split(spec.alias_separator) if code not in col.bad else []:
+                if not alias.strip():
+                    continue
+                norm = self._normalise(spec, alias, batch)
+                if isinstance(norm, tuple):
+                    reasons[code] = norm[0]
+                elif norm and (cid := ids.setdefault(norm, len(ids))) not in cells:
+                    cells.append(cid)
+            per_code.append(cells)
+        batch.rejects.add_codes(col, reasons, spec.name)
+        per_code.append([])  # code -1
+        return [per_code[c] for c in col.codes]
 
-    def _parse(self, frame: pd.DataFrame, first_row: int, on_error: OnError):
-        columns = self.schema.input_columns()
-        records: list[_Record] = []
-        rejects: list[Reject] = []
-        memo: dict[tuple[str, str], str] = {}
-        for offset, raw_cells in enumerate(frame[columns].itertuples(index=False, name=None)):
-            row = first_row + offset
-            try:
-                cells = {c: _as_text(v, row, c) for c, v in zip(columns, raw_cells, strict=True)}
-                records.append(self._parse_row(row, cells, memo))
-            except InputRecordError as exc:
-                if on_error == "fail":
-                    raise
-                rejects.append(Reject(exc.row, exc.field, exc.reason))
-        return records, rejects
+    def _field_cells(self, spec: FieldSpec, batch: _Batch) -> _FieldCells:
+        ids: dict[str, int] = {}
+        if is_decomposable(spec):
+            cols = [self._cell_ids(spec, batch.column(c), batch, ids) for c in spec.columns]
+        else:
+            cols = [self._cell_ids(spec, self._joined_column(spec, batch), batch, ids)]
+        aliases = self._alias_ids(spec, batch, ids) if spec.aliases_column else None
+        universe = [""] * len(ids)
+        for value, cid in ids.items():
+            universe[cid] = value
+        cells = _FieldCells(universe, cols, aliases)
+        if aliases is not None:
+            self._drop_aliases_equal_to_primary(cells)
+        if spec.missing == "error":
+            present = np.zeros(batch.n, dtype=bool)
+            for c in cols:
+                present |= c >= 0
+            if aliases is not None:
+                present |= np.asarray([bool(a) for a in aliases], dtype=bool)
+            batch.rejects.add(np.flatnonzero(~present), spec.name, "required value is missing")
+        return cells
 
-    # -- filters ------------------------------------------------------------------------
+    @staticmethod
+    def _drop_aliases_equal_to_primary(cells: _FieldCells) -> None:
+        assert cells.aliases is not None
+        for r, alias in enumerate(cells.aliases):
+            if not alias:
+                continue
+            primary = sorted(
+                w for c in cells.columns if c[r] >= 0 for w in cells.universe[c[r]].split()
+            )
+            cells.aliases[r] = [a for a in alias if sorted(cells.universe[a].split()) != primary]
 
-    def _variants(self, rec: _Record) -> list[dict[str, str]]:
-        n = min(self.schema.max_variants, max(len(v) for v in rec.values.values()))
-        return [
-            {name: vals[v] if v < len(vals) else vals[0] for name, vals in rec.values.items()}
-            for v in range(n)
-        ]
+    # -- variants -------------------------------------------------------------------------
 
-    def _salt(self, variant: dict[str, str]) -> str | None:
+    def _variant_counts(self, fields: dict[str, _FieldCells], n: int) -> np.ndarray:
+        most = np.zeros(n, dtype=np.int64)
+        for cells in fields.values():
+            if cells.aliases is not None:
+                most = np.maximum(most, [len(a) for a in cells.aliases])
+        return np.minimum(1 + most, self.schema.max_variants)
+
+    @staticmethod
+    def _gathers(cells: _FieldCells, counts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(variant rows, cell ids) pairs saying which cells each variant row of the field uses."""
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        record = np.repeat(np.arange(len(counts)), counts)
+        variant = np.arange(len(record)) - offsets[record]
+        if cells.aliases is None:
+            n_alias = np.zeros(len(counts), dtype=np.int64)
+        else:
+            n_alias = np.asarray([len(a) for a in cells.aliases], dtype=np.int64)
+        primary = (variant == 0) | (variant - 1 >= n_alias[record])
+        rows = np.flatnonzero(primary)
+        out = []
+        for col in cells.columns:
+            ids = col[record[rows]]
+            keep = ids >= 0
+            out.append((rows[keep], ids[keep]))
+        alias_rows = np.flatnonzero(~primary)
+        if len(alias_rows):
+            assert cells.aliases is not None
+            ids = np.asarray(
+                [cells.aliases[record[r]][variant[r] - 1] for r in alias_rows], dtype=np.int64
+            )
+            out.append((alias_rows, ids))
+        return out
+
+    # -- filters --------------------------------------------------------------------------
+
+    def _salts(self, fields: dict[str, _FieldCells], counts: np.ndarray):
+        """Per variant row, the index of its salt in the returned list of salt strings."""
+        rows = int(counts.sum())
         name = self.schema.hardening.salt_field
         if name is None:
-            return None
-        return salt_of(self.schema.field(name), variant[name])
+            return np.zeros(rows, dtype=np.int64), [""]
+        spec = self.schema.field(name)
+        value = np.full(rows, "", dtype=object)
+        for vrows, ids in self._gathers(fields[name], counts):
+            cell_salts = np.asarray([salt_of(spec, v) for v in fields[name].universe] + [""],
+                                    dtype=object)
+            value[vrows] = cell_salts[ids]
+        codes, uniques = pd.factorize(pd.Series(value, dtype=object))
+        return codes.astype(np.int64), [str(u) for u in uniques]
 
-    def _value_index(self, spec: FieldSpec, variants: list[dict[str, str]]):
-        """Distinct (value, salt) pairs of a field over the batch, and each row's pair index."""
+    def _tables(self, spec: FieldSpec, keys: np.ndarray, universe: list[str], salts: list[str],
+                salted: bool) -> list[np.ndarray]:
+        """One filter per distinct (cell, salt) key, for each filter length in use."""
+        token_ids: dict[str, int] = {}
+        pair_key: list[int] = []
+        pair_token: list[int] = []
+        n_salts = len(salts)
+        for k, key in enumerate(keys.tolist()):
+            cell, salt = divmod(key, n_salts)
+            suffix = f"\x1f{salts[salt]}" if salted else ""
+            for t in tokenise_value(spec, universe[cell]):
+                pair_key.append(k)
+                pair_token.append(token_ids.setdefault(t + suffix, len(token_ids)))
+        words = token_words(self.schema.filter.hash_function, self._field_keys[spec.name],
+                            list(token_ids), spec.weight)
+        rows = np.repeat(np.asarray(pair_key, dtype=np.int64), spec.weight)
+        tok = np.asarray(pair_token, dtype=np.int64)
+        return [pack_positions(rows, (words[tok] % np.uint32(b)).reshape(-1), len(keys), b)
+                for b in self._lengths]
+
+    def _field_filters(self, spec: FieldSpec, cells: _FieldCells, counts: np.ndarray,
+                       salt_ids: np.ndarray, salts: list[str], out: list[np.ndarray]) -> None:
         salted = self.schema.hardening.salt_field is not None and isinstance(
             spec.normaliser, NameNormaliser
         )
-        index: dict[tuple[str, str | None], int] = {}
-        of_row = np.empty(len(variants), dtype=np.int64)
-        for r, variant in enumerate(variants):
-            key = (variant[spec.name], self._salt(variant) if salted else None)
-            of_row[r] = index.setdefault(key, len(index))
-        return index, of_row
-
-    def _value_tokens(self, spec: FieldSpec, index: dict[tuple[str, str | None], int]):
-        """(value index, token index) pairs and the distinct tokens, salt appended."""
-        tokens: dict[str, int] = {}
-        pair_value: list[int] = []
-        pair_token: list[int] = []
-        for (value, salt), vi in index.items():
-            for t in tokenise_value(spec, value):
-                if salt is not None:
-                    t = f"{t}\x1f{salt}"
-                pair_value.append(vi)
-                pair_token.append(tokens.setdefault(t, len(tokens)))
-        return np.asarray(pair_value, np.int64), np.asarray(pair_token, np.int64), list(tokens)
-
-    def _field_tables(self, spec: FieldSpec, variants: list[dict[str, str]]):
-        """Per distinct value of the field: its filter (record length and field length)."""
-        index, of_row = self._value_index(spec, variants)
-        pair_value, pair_token, tokens = self._value_tokens(spec, index)
-        words = token_words(
-            self.schema.filter.hash_function, self._field_keys[spec.name], tokens, spec.weight
+        gathers = self._gathers(cells, counts)
+        if not gathers:
+            return
+        n_salts = len(salts)
+        all_keys = np.concatenate(
+            [ids * n_salts + (salt_ids[rows] if salted else 0) for rows, ids in gathers]
         )
-        rows = np.repeat(pair_value, spec.weight)
-        lengths = [self.schema.filter.bits]
-        if self._field_filters:
-            lengths.append(self.schema.filter.field_bits)
-        tables = [
-            pack_positions(rows, (words[pair_token] % np.uint32(b)).reshape(-1), len(index), b)
-            for b in lengths
-        ]
-        return of_row, tables
+        keys, inverse = np.unique(all_keys, return_inverse=True)
+        tables = self._tables(spec, keys, cells.universe, salts, salted)
+        start = 0
+        for rows, _ in gathers:
+            idx = inverse[start : start + len(rows)]
+            start += len(rows)
+            for target, table in zip(out, tables, strict=True):
+                target[rows] |= table[idx]
 
-    def _filters(self, variants: list[dict[str, str]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        clk = np.zeros((len(variants), self.schema.filter.bits // 64), dtype=np.uint64)
+    def _filters(self, fields: dict[str, _FieldCells], counts: np.ndarray):
+        rows = int(counts.sum())
+        salt_ids, salts = self._salts(fields, counts)
+        clk = np.zeros((rows, self.schema.filter.bits // 64), dtype=np.uint64)
         field_filters: dict[str, np.ndarray] = {}
         for spec in self.schema.fields:
             if spec.weight == 0:
                 continue
-            of_row, tables = self._field_tables(spec, variants)
-            clk |= tables[0][of_row]
-            if self._field_filters:
-                field_filters[spec.name] = tables[1][of_row]
+            out = [clk]
+            if self.schema.filter.field_filters:
+                field_filters[spec.name] = np.zeros((rows, self.schema.filter.field_bits // 64),
+                                                    dtype=np.uint64)
+                out.append(field_filters[spec.name])
+            self._field_filters(spec, fields[spec.name], counts, salt_ids, salts, out)
         return harden(clk, self.schema.hardening, self._project_key), field_filters
 
-    def _blocking_keys(self, variants: list[dict[str, str]], memo: dict) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
+    # -- blocking keys ----------------------------------------------------------------------
+
+    def _row_values(self, fields: dict[str, _FieldCells], name: str, counts: np.ndarray) -> list[str]:
+        """Per variant row, the field's value (its cells joined in column order)."""
+        parts: list[list[str]] = [[] for _ in range(int(counts.sum()))]
+        universe = fields[name].universe
+        for rows, ids in self._gathers(fields[name], counts):
+            for r, i in zip(rows.tolist(), ids.tolist(), strict=True):
+                parts[r].append(universe[i])
+        return [" ".join(p) for p in parts]
+
+    def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, list[np.ndarray]]:
+        out: dict[str, list[np.ndarray]] = {}
+        offsets = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        digests: dict[str, int] = {}
         for bk in self.schema.blocking_keys:
-            keys: set[int] = set()
-            for variant in variants:
-                parts = [
-                    blocking_part_values(self.schema.field(p.field), p, variant[p.field])
-                    for p in bk.parts
-                ]
-                for combo in itertools.product(*parts):
-                    msg = "\x1f".join((bk.name, *combo))
-                    digest = memo.get(msg)
-                    if digest is None:
-                        raw = hmac.digest(self._blocking_key, msg.encode("utf-8"), "sha256")
-                        digest = memo[msg] = int.from_bytes(raw[:8], "little")
-                    keys.add(digest)
-            out[bk.name] = np.asarray(sorted(keys), dtype=np.uint64)
+            per_part = []
+            for part in bk.parts:
+                spec = self.schema.field(part.field)
+                memo: dict[str, list[str]] = {}
+                values = self._row_values(fields, part.field, counts)
+                per_part.append([memo.setdefault(v, blocking_part_values(spec, part, v)) if v
+                                 else [] for v in values])
+            keys_of_record = []
+            for r in range(len(counts)):
+                keys: set[int] = set()
+                for vrow in range(offsets[r], offsets[r + 1]):
+                    for combo in itertools.product(*(p[vrow] for p in per_part)):
+                        msg = "\x1f".join((bk.name, *combo))
+                        digest = digests.get(msg)
+                        if digest is None:
+                            raw = hmac.digest(self._blocking_key, msg.encode("utf-8"), "sha256")
+                            digest = digests[msg] = int.from_bytes(raw[:8], "little")
+                        keys.add(digest)
+                keys_of_record.append(np.asarray(sorted(keys), dtype=np.uint64))
+            out[bk.name] = keys_of_record
         return out
 
     # -- public -------------------------------------------------------------------------
 
     def encode(self, frame: pd.DataFrame, *, first_row: int = 1, on_error: OnError = "fail") -> EncodedBatch:
         """Encode one chunk; ``first_row`` is the 1-based input row number of its first row."""
-        records, rejects = self._parse(frame, first_row, on_error)
-        per_record = [self._variants(r) for r in records]
-        counts = np.asarray([len(v) for v in per_record], dtype=np.uint8)
-        flat = [v for vs in per_record for v in vs]
-        clk, fields = self._filters(flat)
-        blocking: dict[str, list[np.ndarray]] = {b.name: [] for b in self.schema.blocking_keys}
-        memo: dict[str, int] = {}
-        for vs in per_record:
-            for name, keys in self._blocking_keys(vs, memo).items():
-                blocking[name].append(keys)
+        frame = frame.reset_index(drop=True)
+        batch = _Batch(frame=frame, n=len(frame), rejects=_Rejects(len(frame)))
+        ids = self._record_ids(batch)
+        fields = {f.name: self._field_cells(f, batch) for f in self.schema.fields}
+        bad = batch.rejects.mask
+        if bad.any() and on_error == "fail":
+            i = int(np.flatnonzero(bad)[0])
+            raise InputRecordError(first_row + i, batch.rejects.field[i], batch.rejects.reason[i])
+        rejects = [Reject(first_row + int(i), batch.rejects.field[i], batch.rejects.reason[i])
+                   for i in np.flatnonzero(bad)]
+        keep = np.flatnonzero(~bad)
+        fields = {name: _select(cells, keep) for name, cells in fields.items()}
+        counts = self._variant_counts(fields, len(keep))
+        clk, field_filters = self._filters(fields, counts)
         data = EncodedData(
-            refs=np.asarray([r.ref for r in records], dtype=object),
-            variant_counts=counts,
+            refs=np.asarray([self.reference(ids[i]) for i in keep], dtype=object),
+            variant_counts=counts.astype(np.uint8),
             clk=clk,
-            fields=fields,
-            blocking=blocking,
+            fields=field_filters,
+            blocking=self._blocking(fields, counts),
         )
-        rows = np.asarray([r.row for r in records], dtype=np.int64)
-        return EncodedBatch(data=data, rows=rows, rejects=rejects)
+        return EncodedBatch(data=data, rows=first_row + keep.astype(np.int64), rejects=rejects)
+
+
+def _select(cells: _FieldCells, keep: np.ndarray) -> _FieldCells:
+    return replace(
+        cells,
+        columns=[c[keep] for c in cells.columns],
+        aliases=None if cells.aliases is None else [cells.aliases[i] for i in keep.tolist()],
+    )
 
 
 def ref_digests(refs: Iterable[str]) -> np.ndarray:

@@ -23,7 +23,23 @@ from linkage.schema import (
     WholeTokeniser,
 )
 
-__all__ = ["blocking_part_values", "normalise_value", "salt_of", "tokenise_value"]
+__all__ = [
+    "blocking_part_values",
+    "is_decomposable",
+    "normalise_value",
+    "salt_of",
+    "tokenise_value",
+]
+
+
+def is_decomposable(spec: FieldSpec) -> bool:
+    """True when the tokens of a multi-column value are the union of its cells' tokens, so
+    that cells can be normalised, tokenised and hashed once per distinct cell value."""
+    if len(spec.columns) == 1:
+        return True
+    t, n = spec.tokeniser, spec.normaliser
+    per_part = isinstance(t, PhoneticTokeniser) or (isinstance(t, QGramTokeniser) and t.per_part)
+    return per_part and isinstance(n, (NameNormaliser, TextNormaliser))
 
 
 def normalise_value(spec: FieldSpec, raw: str) -> str:
@@ -53,7 +69,9 @@ def tokenise_value(spec: FieldSpec, value: str) -> list[str]:
         return []
     t = spec.tokeniser
     if isinstance(t, QGramTokeniser):
-        return tok.qgrams(value, q=t.q, padding=t.padding)
+        if not t.per_part:
+            return tok.qgrams(value, q=t.q, padding=t.padding)
+        return sorted({g for part in value.split() for g in tok.qgrams(part, q=t.q, padding=t.padding)})
     if isinstance(t, PhoneticTokeniser):
         return tok.phonetic_codes(value, t.algorithm)
     if isinstance(t, WholeTokeniser):

@@ -52,4 +52,5 @@ def test_published_json_schema_is_current():
     from importlib.resources import files
 
     published = json.loads(files("linkage").joinpath("linkage-schema.json").read_text())
-    assert published == json.loads(json.dumps(json_schema(), sort_keys=True))
+    current = json.loads(json.dumps(json_schema(), sort_keys=True))
+    assert published == current, "schema model changed: run python -m linkage.schema"
