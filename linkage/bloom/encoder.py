@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -379,31 +378,41 @@ class BatchEncoder:
                 parts[r].append(universe[i])
         return [" ".join(p) for p in parts]
 
+    def _part_values(self, fields: dict[str, _FieldCells], part, counts: np.ndarray) -> pd.DataFrame:
+        """Long table (vrow, value) of one blocking-key part over all variant rows."""
+        spec = self.schema.field(part.field)
+        codes, uniques = pd.factorize(pd.Series(self._row_values(fields, part.field, counts)))
+        lists = [blocking_part_values(spec, part, v) if v else [] for v in uniques.tolist()]
+        per_row = pd.Series([lists[c] for c in codes.tolist()], dtype=object)
+        long = per_row.explode().dropna()
+        return pd.DataFrame({"vrow": long.index.to_numpy(np.int64), "v": long.to_numpy(object)})
+
     def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, list[np.ndarray]]:
+        """Per blocking key, each record's sorted distinct keyed hashes (uint64)."""
+        record_of_row = np.repeat(np.arange(len(counts)), counts)
         out: dict[str, list[np.ndarray]] = {}
-        offsets = np.concatenate([[0], np.cumsum(counts)]).tolist()
-        digests: dict[str, int] = {}
         for bk in self.schema.blocking_keys:
-            per_part = []
+            combos = None
             for part in bk.parts:
-                spec = self.schema.field(part.field)
-                memo: dict[str, list[str]] = {}
-                values = self._row_values(fields, part.field, counts)
-                per_part.append([memo.setdefault(v, blocking_part_values(spec, part, v)) if v
-                                 else [] for v in values])
-            keys_of_record = []
-            for r in range(len(counts)):
-                keys: set[int] = set()
-                for vrow in range(offsets[r], offsets[r + 1]):
-                    for combo in itertools.product(*(p[vrow] for p in per_part)):
-                        msg = "\x1f".join((bk.name, *combo))
-                        digest = digests.get(msg)
-                        if digest is None:
-                            raw = hmac.digest(self._blocking_key, msg.encode("utf-8"), "sha256")
-                            digest = digests[msg] = int.from_bytes(raw[:8], "little")
-                        keys.add(digest)
-                keys_of_record.append(np.asarray(sorted(keys), dtype=np.uint64))
-            out[bk.name] = keys_of_record
+                long = self._part_values(fields, part, counts)
+                combos = long if combos is None else combos.merge(long, on="vrow")
+                if combos is not long:
+                    combos = pd.DataFrame({"vrow": combos["vrow"],
+                                           "v": combos["v_x"] + "\x1f" + combos["v_y"]})
+            assert combos is not None
+            msgs = bk.name + "\x1f" + combos["v"]
+            codes, uniques = pd.factorize(msgs)
+            digests = np.asarray(
+                [int.from_bytes(hmac.digest(self._blocking_key, m.encode("utf-8"), "sha256")[:8],
+                                "little") for m in uniques.tolist()],
+                dtype=np.uint64,
+            )
+            pairs = pd.DataFrame({"r": record_of_row[combos["vrow"].to_numpy(np.int64)],
+                                  "d": digests[codes] if len(codes) else np.zeros(0, np.uint64)})
+            pairs = pairs.drop_duplicates().sort_values(["r", "d"], kind="stable")
+            bounds = np.searchsorted(pairs["r"].to_numpy(), np.arange(len(counts) + 1))
+            keys = pairs["d"].to_numpy(np.uint64)
+            out[bk.name] = [keys[bounds[i] : bounds[i + 1]] for i in range(len(counts))]
         return out
 
     # -- public -------------------------------------------------------------------------
