@@ -34,6 +34,7 @@ __all__ = [
     "encode_dataframe",
     "encode_file",
     "input_columns",
+    "input_row_count",
 ]
 
 DEFAULT_CHUNK = 10_000

@@ -49,6 +49,7 @@ __all__ = [
     "check_compatible",
     "concat_encoded",
     "detect_format",
+    "iter_parquet_batches",
     "read_encoded",
     "read_metadata",
 ]
