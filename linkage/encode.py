@@ -160,6 +160,29 @@ def _pool(schema: LinkageSchema, key: SecretKey, workers: int):
 # --- pipeline ----------------------------------------------------------------------------
 
 
+class _ReferenceMap:
+    """record_id,ref CSV written beside the run and renamed into place only on success."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.part")
+        self.fh = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self.writer = csv.writer(self.fh)
+        self.writer.writerow(["record_id", "ref"])
+
+    def write(self, record_ids: list[str], refs: list[str]) -> None:
+        self.writer.writerows(zip(record_ids, refs, strict=True))
+
+    def commit(self) -> None:
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        self.fh.close()
+        if self.tmp.exists():
+            self.tmp.unlink()
+
+
 def _write_rejects(path: Path, rejects: list[Reject]) -> None:
     tmp = path.with_name(f".{path.name}.part")
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
@@ -190,9 +213,14 @@ def encode_file(
     chunk_size: int = DEFAULT_CHUNK,
     workers: int | None = None,
     strict_columns: bool = False,
+    reference_map: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> EncodeReport:
-    """Encode an input file; ``progress`` is called with the number of rows done per chunk."""
+    """Encode an input file; ``progress`` is called with the number of rows done per chunk.
+
+    ``reference_map`` (optional) is a local CSV of record_id -> ref, so that the agency can
+    map the service's results back to its records; it never leaves the agency machine.
+    """
     src, out = Path(input_path), Path(output_path)
     ignored = check_columns(input_columns(src), schema, strict=strict_columns)
     workers = workers or min(os.cpu_count() or 1, 8)
@@ -203,6 +231,7 @@ def encode_file(
     rows: list[np.ndarray] = []
     read = 0
     pool = _pool(schema, key, workers)
+    ref_map = _ReferenceMap(Path(reference_map)) if reference_map else None
     try:
         with EncodedFileWriter(out, encoder.metadata) as writer:
             pending: deque[tuple[Future, int]] = deque()
@@ -214,6 +243,8 @@ def encode_file(
                 rejects.extend(batch.rejects)
                 digests.append(ref_digests(batch.data.refs.tolist()))
                 rows.append(batch.rows)
+                if ref_map is not None:
+                    ref_map.write(batch.record_ids, batch.data.refs.tolist())
                 if progress:
                     progress(n)
 
@@ -225,9 +256,13 @@ def encode_file(
             while pending:
                 drain_one()
             _check_unique_refs(digests, rows)
+            if ref_map is not None:
+                ref_map.commit()
         metadata = writer.metadata
     finally:
         pool.shutdown(cancel_futures=True)
+        if ref_map is not None:
+            ref_map.discard()
     if rejects_path is not None:
         _write_rejects(Path(rejects_path), rejects)
     return EncodeReport(

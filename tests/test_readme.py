@@ -13,7 +13,7 @@ def _readme_commands() -> list[str]:
 
 
 def test_ci_runs_exactly_the_readme_test_command():
-    demo, tests = _readme_commands()
+    _demo, tests = _readme_commands()
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1].strip() == tests
     assert "pytest" in tests and "pip install" in tests

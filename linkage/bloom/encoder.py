@@ -64,6 +64,7 @@ class EncodedBatch:
     data: EncodedData
     rows: np.ndarray  # 1-based input row number of each encoded record
     rejects: list[Reject] = field(default_factory=list)
+    record_ids: list[str] = field(default_factory=list)  # agency-local, for the reference map
 
 
 class _Rejects:
@@ -440,7 +441,8 @@ class BatchEncoder:
             fields=field_filters,
             blocking=self._blocking(fields, counts),
         )
-        return EncodedBatch(data=data, rows=first_row + keep.astype(np.int64), rejects=rejects)
+        return EncodedBatch(data=data, rows=first_row + keep.astype(np.int64), rejects=rejects,
+                            record_ids=[ids[i] for i in keep])
 
 
 def _select(cells: _FieldCells, keep: np.ndarray) -> _FieldCells:

@@ -102,6 +102,8 @@ def encode(
                                                 "all cores).")] = None,
     strict_columns: Annotated[bool, typer.Option(help="Refuse input columns the schema "
                                                  "does not use.")] = False,
+    reference_map: Annotated[Path | None, typer.Option(help="Write a local record_id,ref CSV "
+                                                       "to map results back (stays here).")] = None,
 ) -> None:
     """Encode records into keyed Bloom filters. Plaintext and key never leave this machine."""
     from linkage.encode import encode_file, input_row_count
@@ -120,7 +122,7 @@ def encode(
                 schema, key, input_path, output_path,
                 on_error=on_error,  # type: ignore[arg-type]
                 rejects_path=rejects, chunk_size=chunk_size, workers=workers,
-                strict_columns=strict_columns,
+                strict_columns=strict_columns, reference_map=reference_map,
                 progress=lambda n: progress.advance(task, n),
             )
     except (LinkageError, OSError) as exc:

@@ -120,7 +120,7 @@ def test_on_error_skip_writes_rejects_without_values(tmp_path, people, fixed_key
 def test_invalid_utf8_and_overlong_values(tmp_path, people, fixed_key):
     src = tmp_path / "p.csv"
     people.to_csv(src, index=False)
-    raw = src.read_bytes().replace("Aisha".encode(), b"Ai\xffsha")
+    raw = src.read_bytes().replace(b"Aisha", b"Ai\xffsha")
     src.write_bytes(raw)
     with pytest.raises(InputRecordError, match="row 5, field 'given_name': invalid UTF-8"):
         encode_file(default_schema(), fixed_key, src, tmp_path / "o.parquet", workers=1)
@@ -136,3 +136,13 @@ def test_duplicate_record_ids_are_refused(tmp_path, people, fixed_key):
     pd.concat([people, people.iloc[[2]]]).to_csv(src, index=False)
     with pytest.raises(InputRecordError, match="row 6, field 'record_id': duplicate"):
         encode_file(default_schema(), fixed_key, src, tmp_path / "o.parquet", workers=1)
+
+
+def test_reference_map_maps_ids_to_refs(tmp_path, people, fixed_key):
+    src = tmp_path / "p.csv"
+    people.to_csv(src, index=False)
+    out, refmap = tmp_path / "o.clk.parquet", tmp_path / "refs.csv"
+    encode_file(default_schema(), fixed_key, src, out, workers=2, chunk_size=2, reference_map=refmap)
+    mapping = pd.read_csv(refmap, dtype=str)
+    assert mapping.record_id.tolist() == people.record_id.tolist()
+    assert mapping.ref.tolist() == read_encoded(out)[1].refs.tolist()
