@@ -126,6 +126,6 @@ def test_non_encoded_parquet_is_rejected(tmp_path):
 
 def test_compatibility_names_both_files():
     a, b = _metadata(), _metadata(key_id="kid-other")
-    with pytest.raises(CompatibilityError, match="a.parquet and b.parquet differ in key id"):
+    with pytest.raises(CompatibilityError, match=r"a\.parquet and b\.parquet differ in key id"):
         check_compatible({"a.parquet": a, "b.parquet": b})
     check_compatible({"a": a, "c": _metadata()})
