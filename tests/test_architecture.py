@@ -28,10 +28,21 @@ def test_no_weak_hash_anywhere_in_the_package():
                 assert node.value.lower() not in weak, f"{path}: mentions {node.value!r}"
 
 
-def test_no_lru_cache_on_keyed_or_plaintext_code():
-    for sub in ("bloom", "keys.py", "encode.py", "normalize", "tokens.py"):
+def _cached_functions_with_parameters(tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names = {ast.unparse(d) for d in node.decorator_list}
+            cached = any("cache" in n for n in names)
+            if cached and (node.args.args or node.args.kwonlyargs or node.args.vararg):
+                yield node.name
+
+
+def test_no_cache_on_keyed_or_plaintext_values():
+    """Caches may hold public tables (built by a function without arguments) but never
+    anything computed from a key, a token or a plaintext value."""
+    for sub in ("bloom", "keys.py", "encode.py", "normalize", "tokens.py", "privacy"):
         target = ROOT / "linkage" / sub
         files = target.rglob("*.py") if target.is_dir() else [target]
         for path in files:
-            text = path.read_text()
-            assert "lru_cache" not in text and "functools.cache" not in text, path
+            offenders = list(_cached_functions_with_parameters(ast.parse(path.read_text())))
+            assert not offenders, f"{path}: cached functions with arguments: {offenders}"
