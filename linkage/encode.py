@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from linkage.bloom.encoder import BatchEncoder, EncodedBatch, OnError, Reject, ref_digests
+from linkage.bloom.encoder import (
+    BatchEncoder,
+    DateOrder,
+    EncodedBatch,
+    OnError,
+    Reject,
+    ref_digests,
+)
 from linkage.errors import InputRecordError, SchemaError
 from linkage.format import EncodedData, EncodedFileWriter, FileMetadata, concat_encoded
 from linkage.keys import SecretKey
@@ -118,9 +125,10 @@ def _read_chunks(path: Path, columns: list[str], chunk: int) -> Iterator[pd.Data
 _worker_encoder: BatchEncoder | None = None
 
 
-def _init_worker(schema_json: str, key: SecretKey) -> None:
+def _init_worker(schema_json: str, key: SecretKey, date_order: DateOrder | None) -> None:
     global _worker_encoder
-    _worker_encoder = BatchEncoder(LinkageSchema.model_validate_json(schema_json), key)
+    _worker_encoder = BatchEncoder(LinkageSchema.model_validate_json(schema_json), key,
+                                   date_order=date_order)
 
 
 def _encode_in_worker(frame: pd.DataFrame, first_row: int, on_error: OnError) -> EncodedBatch:
@@ -146,14 +154,14 @@ class _InlinePool:
         return None
 
 
-def _pool(schema: LinkageSchema, key: SecretKey, workers: int):
+def _pool(schema: LinkageSchema, key: SecretKey, workers: int, date_order: DateOrder | None):
     if workers <= 1:
-        return _InlinePool(BatchEncoder(schema, key))
+        return _InlinePool(BatchEncoder(schema, key, date_order=date_order))
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=mp.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(schema.model_dump_json(), key),
+        initargs=(schema.model_dump_json(), key, date_order),
     )
 
 
@@ -214,6 +222,7 @@ def encode_file(
     workers: int | None = None,
     strict_columns: bool = False,
     reference_map: str | Path | None = None,
+    date_order: DateOrder | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> EncodeReport:
     """Encode an input file; ``progress`` is called with the number of rows done per chunk.
@@ -224,13 +233,13 @@ def encode_file(
     src, out = Path(input_path), Path(output_path)
     ignored = check_columns(input_columns(src), schema, strict=strict_columns)
     workers = workers or min(os.cpu_count() or 1, 8)
-    encoder = BatchEncoder(schema, key)
+    encoder = BatchEncoder(schema, key, date_order=date_order)
     start = time.perf_counter()
     rejects: list[Reject] = []
     digests: list[np.ndarray] = []
     rows: list[np.ndarray] = []
     read = 0
-    pool = _pool(schema, key, workers)
+    pool = _pool(schema, key, workers, date_order)
     ref_map = _ReferenceMap(Path(reference_map)) if reference_map else None
     try:
         with EncodedFileWriter(out, encoder.metadata) as writer:

@@ -42,7 +42,7 @@ from linkage.bloom.packing import pack_positions
 from linkage.errors import InputRecordError, NormalisationError
 from linkage.format import EncodedData, FileMetadata
 from linkage.keys import SecretKey, derive_project_key, derive_subkey, key_id
-from linkage.schema import FieldSpec, LinkageSchema, NameNormaliser
+from linkage.schema import DateNormaliser, FieldSpec, LinkageSchema, NameNormaliser
 
 __all__ = ["BatchEncoder", "EncodedBatch", "Reject", "ref_digests"]
 
@@ -114,12 +114,33 @@ class _Batch:
         return self.columns[name]
 
 
+DateOrder = Literal["day_first", "month_first"]
+
+
+def _with_date_order(schema: LinkageSchema, order: DateOrder | None) -> LinkageSchema:
+    """The schema with this agency's reading of ambiguous nn/nn/yyyy dates.
+
+    How an agency writes dates is a property of its input, not of the encoding: a US agency
+    writes mm/dd/yyyy, a French one dd/mm/yyyy, and both must produce the same ISO date. The
+    override therefore changes parsing only; the fingerprint stays the project's.
+    """
+    if order is None:
+        return schema
+    fields = [
+        f.model_copy(update={"normaliser": DateNormaliser(ambiguous=order)})
+        if isinstance(f.normaliser, DateNormaliser) else f
+        for f in schema.fields
+    ]
+    return schema.model_copy(update={"fields": fields})
+
+
 class BatchEncoder:
     """Encodes DataFrame chunks with one schema and one secret."""
 
-    def __init__(self, schema: LinkageSchema, key: SecretKey) -> None:
-        self.schema = schema
+    def __init__(self, schema: LinkageSchema, key: SecretKey, *,
+                 date_order: DateOrder | None = None) -> None:
         fingerprint = schema.fingerprint()
+        self.schema = schema = _with_date_order(schema, date_order)
         self._project_key = derive_project_key(key, fingerprint)
         self._field_keys = {
             f.name: derive_subkey(self._project_key, f"field:{f.name}") for f in schema.fields

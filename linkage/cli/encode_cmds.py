@@ -104,6 +104,9 @@ def encode(
                                                  "does not use.")] = False,
     reference_map: Annotated[Path | None, typer.Option(help="Write a local record_id,ref CSV "
                                                        "to map results back (stays here).")] = None,
+    date_order: Annotated[str | None, typer.Option(help="How this agency writes ambiguous "
+                                                   "nn/nn/yyyy dates: day_first or month_first "
+                                                   "(default: the schema's rule).")] = None,
 ) -> None:
     """Encode records into keyed Bloom filters. Plaintext and key never leave this machine."""
     from linkage.encode import encode_file, input_row_count
@@ -111,6 +114,8 @@ def encode(
 
     if on_error not in ("fail", "skip"):
         raise fail(ValueError("--on-error must be 'fail' or 'skip'"), 2)
+    if date_order not in (None, "day_first", "month_first"):
+        raise fail(ValueError("--date-order must be 'day_first' or 'month_first'"), 2)
     if on_error == "skip" and rejects is None:
         rejects = output_path.with_name(output_path.name + ".rejects.csv")
     try:
@@ -123,6 +128,7 @@ def encode(
                 on_error=on_error,  # type: ignore[arg-type]
                 rejects_path=rejects, chunk_size=chunk_size, workers=workers,
                 strict_columns=strict_columns, reference_map=reference_map,
+                date_order=date_order,  # type: ignore[arg-type]
                 progress=lambda n: progress.advance(task, n),
             )
     except (LinkageError, OSError) as exc:

@@ -146,3 +146,17 @@ def test_reference_map_maps_ids_to_refs(tmp_path, people, fixed_key):
     mapping = pd.read_csv(refmap, dtype=str)
     assert mapping.record_id.tolist() == people.record_id.tolist()
     assert mapping.ref.tolist() == read_encoded(out)[1].refs.tolist()
+
+
+def test_date_order_is_an_input_convention_not_part_of_the_fingerprint(people, fixed_key):
+    from linkage.bloom.encoder import BatchEncoder
+
+    us = people.assign(date_of_birth=["03/14/1987", "02/14/1990", "1995", "11/03/1979", "1988-07"])
+    eu = people.assign(date_of_birth=["14/03/1987", "14/02/1990", "1995", "03/11/1979", "1988-07"])
+    a = BatchEncoder(default_schema(), fixed_key, date_order="month_first")
+    b = BatchEncoder(default_schema(), fixed_key)
+    assert a.metadata == b.metadata
+    assert np.array_equal(a.encode(us).data.clk, b.encode(eu).data.clk)
+    # read day-first, the US record of 11 March becomes 3 November (both parts <= 12)
+    rows = b.encode(us).data.row_offsets[3:5]
+    assert not np.array_equal(b.encode(us).data.clk[rows[0]], b.encode(eu).data.clk[rows[0]])
