@@ -84,6 +84,7 @@ def _encode_agencies(root: Path, manifest: dict) -> dict[str, Path]:
     _linkage("keygen", "--out", str(shared / "project.key"))
     _linkage("schema", "init", "--out", str(shared / "schema.json"))
     encoded = {}
+    conventions = {a["name"]: a.get("date_format", "") for a in manifest["config"]["agencies"]}
     for agency in manifest["records"]:
         home = root / "agencies" / agency
         home.mkdir(parents=True)
@@ -91,7 +92,9 @@ def _encode_agencies(root: Path, manifest: dict) -> dict[str, Path]:
         out = home / f"{agency}.clk.parquet"
         _linkage("encode", "--schema", str(shared / "schema.json"), "--key",
                  str(shared / "project.key"), "--input", str(src), "--output", str(out),
-                 "--reference-map", str(home / "references.csv"), "--on-error", "skip")
+                 "--reference-map", str(home / "references.csv"), "--on-error", "skip",
+                 # each analyst knows how their own agency writes dates
+                 "--date-order", "month_first" if conventions[agency].startswith("mdy") else "day_first")
         encoded[agency] = out
     return encoded
 
