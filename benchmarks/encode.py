@@ -61,9 +61,9 @@ print(json.dumps({"records": len(clks), "seconds": time.perf_counter() - t}))
 
 def make_records(n: int, seed: int, out: Path) -> Path:
     """One agency's records from the synthetic generator, as CSV."""
-    from synthetic_data import GeneratorConfig, generate
+    from synthetic_data import GeneratorConfig, default_agencies, generate
 
-    data = generate(GeneratorConfig(n_agencies=1, n_people=n), seed)
+    data = generate(GeneratorConfig(people=n, agencies=default_agencies(1)), seed, workers=2)
     frame = next(iter(data.agencies.values()))
     path = out / f"records-{n}.csv"
     frame.to_csv(path, index=False)
@@ -77,7 +77,7 @@ def encode_once(csv_path: Path, out_path: Path) -> dict:
     from linkage.schema import default_schema
 
     start = time.perf_counter()
-    report = encode_file(default_schema(), generate_key(), csv_path, out_path)
+    report = encode_file(default_schema(), generate_key(), csv_path, out_path, on_error="skip")
     seconds = time.perf_counter() - start
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -39,7 +39,7 @@ __all__ = ["COUNTRY_ALIASES", "to_alpha3"]
 COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "AFG": ("افغانستان", "Afghanestan"),
     "ALB": ("Shqipëria", "Shqipëri", "Albanien", "Albanie"),
-    "ARE": ("UAE", "Emirates", "الإمارات", "الإمارات العربية المتحدة"),
+    "ARE": ("UAE", "ОАЭ", "Emirates", "الإمارات", "الإمارات العربية المتحدة"),
     "ARM": ("Հայաստան", "Armenien", "Армения"),
     "AUT": ("Österreich", "Autriche"),
     "AZE": ("Azərbaycan", "Азербайджан"),
@@ -257,7 +257,35 @@ def _lookup_tables() -> tuple[dict[str, str], dict[str, str]]:
         _add(codes, names, country.alpha_3, (e for e in entries if e))
     for code, aliases in COUNTRY_ALIASES.items():
         _add(codes, names, code, (code, *aliases))
+    _add_translations(names, pycountry)
     return codes, names
+
+
+#: Languages whose ISO 3166 country names (pycountry's gettext catalogues, from Debian's
+#: iso-codes) are accepted, chosen for the agencies this system serves.
+TRANSLATION_LANGUAGES: tuple[str, ...] = (
+    "fr", "de", "es", "it", "pt", "pt_BR", "nl", "pl", "ro", "bg", "ru", "uk", "el", "tr",
+    "ar", "fa", "he", "hi", "ne", "th", "vi", "zh_CN", "ja", "ko", "sq", "sr", "hr", "hu", "cs",
+)  # fmt: skip
+
+
+def _add_translations(names: dict[str, str], pycountry) -> None:  # noqa: ANN001
+    """Country names in other languages. They never override an English name or an alias:
+    where two languages give one folded name to different countries, the first one wins."""
+    import gettext
+
+    for lang in TRANSLATION_LANGUAGES:
+        try:
+            catalogue = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+        except OSError:
+            continue
+        for country in pycountry.countries:
+            for attr in ("name", "common_name", "official_name"):
+                english = getattr(country, attr, None)
+                if english:
+                    translated = catalogue.gettext(english)
+                    if translated != english and (key := _name_key(translated)):
+                        names.setdefault(key, country.alpha_3)
 
 
 def _add(codes: dict[str, str], names: dict[str, str], code: str, entries: Iterable[str]) -> None:

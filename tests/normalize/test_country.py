@@ -98,3 +98,14 @@ def test_no_work_at_import_time():
 def test_rejects_non_strings(value):
     with pytest.raises(NormalisationError, match="expected a string"):
         to_alpha3(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("Thaïlande", "THA"), ("Tailandia", "THA"), ("Таиланд", "THA"), ("Corea del Sur", "KOR"),
+     ("Émirats arabes unis", "ARE"), ("ОАЭ", "ARE"), ("Polonia", "POL"), ("Нидерланды", "NLD"),
+     ("Ucrania", "UKR"), ("Afganistán", "AFG")],
+)
+def test_translated_country_names(value, code):
+    """Names from the ISO 3166 translations (pycountry's catalogues) in agencies' languages."""
+    assert to_alpha3(value) == code
