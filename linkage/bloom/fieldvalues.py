@@ -77,8 +77,14 @@ def tokenise_value(spec: FieldSpec, value: str) -> list[str]:
     if isinstance(t, WholeTokeniser):
         return tok.whole(value)
     if t.kind == "date":
-        return tok.date_tokens(dates.parse_date(value))
+        return tok.date_tokens(_from_iso(value))
     raise NormalisationError(f"unsupported tokeniser {t.kind!r}")
+
+
+def _from_iso(value: str) -> dates.PartialDate:
+    """The PartialDate of a normalised (ISO, possibly partial) date, without re-parsing."""
+    parts = [int(p) for p in value.split("-")]
+    return dates.PartialDate(*parts)
 
 
 def salt_of(spec: FieldSpec, value: str) -> str:

@@ -97,7 +97,7 @@ def encode(
                                           "encode the rest and write a rejects report.")] = "fail",
     rejects: Annotated[Path | None, typer.Option(help="Rejects report (CSV: row, field, "
                                                  "reason; no values).")] = None,
-    chunk_size: Annotated[int, typer.Option(min=100, help="Rows per chunk.")] = 10_000,
+    chunk_size: Annotated[int, typer.Option(min=100, help="Rows per chunk.")] = 50_000,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: "
                                                 "all cores).")] = None,
     strict_columns: Annotated[bool, typer.Option(help="Refuse input columns the schema "
