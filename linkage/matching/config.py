@@ -1,0 +1,83 @@
+"""Settings of the matching engine (pydantic, frozen, no unknown keys).
+
+The defaults suit 1024-bit record-level filters of person records; docs/matching.md gives
+the figures behind them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["BlockingConfig", "MatchConfig"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BlockingConfig(_Frozen):
+    """How candidate pairs are found without plaintext.
+
+    * ``lsh``: Hamming (bit-sampling) LSH on the record-level filters: ``lsh_bands`` bands of
+      ``lsh_rows`` sampled bit positions each, drawn from ``seed``; two records are candidates
+      when any of their variants agree on every sampled bit of any band.
+    * ``keys``: encoded blocking keys written by the encoder (``EncodedData.blocking``);
+      records sharing any value of the same named key are candidates.
+    * ``lsh+keys``: the union of both.
+    * ``none``: every cross-party pair (small data and evaluation only).
+
+    Buckets (of either kind) with more than ``max_bucket`` records are skipped and counted in
+    the blocking statistics, so one very common key cannot explode the candidate set.
+    """
+
+    method: Literal["lsh", "keys", "lsh+keys", "none"] = "lsh"
+    lsh_bands: int = Field(64, ge=1, le=4096)
+    lsh_rows: int = Field(24, ge=1, le=64)
+    seed: int = Field(0, ge=0)
+    max_bucket: int = Field(1000, ge=2)
+    keys: list[str] | None = Field(
+        None, description="Named blocking keys to use; None = every key all parties carry."
+    )
+
+
+class MatchConfig(_Frozen):
+    """Settings of one linkage run (see docs/matching.md)."""
+
+    threshold: float = Field(0.8, gt=0.0, le=1.0, description="Score for a match.")
+    possible_threshold: float | None = Field(
+        0.7, gt=0.0, le=1.0, description="Score for a possible match (human review); None = none."
+    )
+    solver: Literal["greedy", "optimal", "many_to_many"] = "greedy"
+    allow_duplicates: bool = Field(
+        False, description="Clusters may hold several records of one party."
+    )
+    blocking: BlockingConfig = BlockingConfig()
+    field_weights: dict[str, float] | None = Field(
+        None, description="Score as the weighted mean of field-level similarities."
+    )
+    metric: Literal["dice", "jaccard"] = "dice"
+    threads: int | None = Field(None, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _check(self) -> MatchConfig:
+        if self.possible_threshold is not None and self.possible_threshold > self.threshold:
+            raise ValueError("possible_threshold must not exceed threshold")
+        if self.field_weights is not None:
+            if not self.field_weights:
+                raise ValueError("field_weights must name at least one field")
+            if any(w < 0 for w in self.field_weights.values()):
+                raise ValueError("field weights must be >= 0")
+            if not any(w > 0 for w in self.field_weights.values()):
+                raise ValueError("at least one field weight must be above 0")
+        if self.solver == "optimal" and self.allow_duplicates:
+            raise ValueError("the optimal solver is one-to-one; it cannot allow duplicates")
+        return self
+
+    @property
+    def floor(self) -> float:
+        """The lowest score that can still produce a group."""
+        if self.possible_threshold is None:
+            return self.threshold
+        return self.possible_threshold
