@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from linkage.bloom.hardening import hardened_bits
 from linkage.encode import encode_dataframe, encode_file
 from linkage.errors import InputRecordError, SchemaError
 from linkage.format import read_encoded
@@ -28,7 +29,8 @@ def test_encode_file_round_trip(tmp_path, people, fixed_key, suffix):
     md, data = read_encoded(out)
     assert report.records_encoded == md.record_count == len(people)
     assert md.schema_fingerprint == default_schema().fingerprint()
-    assert md.filter_bits == default_schema().filter.bits
+    schema = default_schema()
+    assert md.filter_bits == hardened_bits(schema.hardening, schema.filter.bits)
     assert all(r.startswith("r-") and len(r) == 34 for r in data.refs)
     # Muhammad has two aliases, the Ukrainian record none
     assert data.variant_counts.tolist()[:2] == [3, 1]
@@ -53,7 +55,10 @@ def test_deterministic_for_key_and_unrelated_across_keys(people, fixed_key):
     _, c = encode_dataframe(people, default_schema(), SecretKey(bytes(32)))
     assert np.array_equal(a.clk, b.clk)
     assert a.refs.tolist() != c.refs.tolist()
-    assert max(_dice(a.clk[i], c.clk[i]) for i in range(len(a.clk))) < 0.4
+    # unrelated keys: Dice no higher than chance for filters of this density
+    density = np.bitwise_count(a.clk).sum(axis=1) / (a.clk.shape[1] * 64)
+    chance = float(density.max())
+    assert max(_dice(a.clk[i], c.clk[i]) for i in range(len(a.clk))) < chance + 0.15
 
 
 def test_similarity_sanity(fixed_key, person_columns):

@@ -16,7 +16,7 @@ def test_default_schema_round_trips_with_same_fingerprint(tmp_path):
 def test_fingerprint_ignores_formatting_and_omitted_defaults(tmp_path):
     full = json.loads(default_schema().to_json())
     minimal = {"name": full["name"], "description": full["description"], "fields": full["fields"],
-               "blocking_keys": full["blocking_keys"]}
+               "blocking_keys": full["blocking_keys"], "hardening": full["hardening"]}
     path = tmp_path / "s.json"
     path.write_text(json.dumps(minimal, indent=7))
     assert load_schema(path).fingerprint() == default_schema().fingerprint()
