@@ -73,7 +73,7 @@ def child(args: argparse.Namespace) -> dict:
               for p in ("a", "b")}
     config = MatchConfig(
         threshold=args.threshold, possible_threshold=args.possible,
-        blocking=BlockingConfig(lsh_bands=args.bands, lsh_rows=args.rows,
+        blocking=BlockingConfig(method="lsh", lsh_bands=args.bands, lsh_rows=args.rows,
                                 max_bucket=args.max_bucket),
         threads=args.threads)
     reset = _reset_peak()

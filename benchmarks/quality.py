@@ -112,8 +112,11 @@ FEBRL_SCHEMA = LinkageSchema(
     ],
 )
 
-LSH_CONFIGS = [BlockingConfig(lsh_bands=64, lsh_rows=24), BlockingConfig(lsh_bands=64,
-                                                                         lsh_rows=16)]
+LSH_CONFIGS = [
+    BlockingConfig(method="lsh", lsh_bands=64, lsh_rows=24),
+    BlockingConfig(method="lsh", lsh_bands=64, lsh_rows=16),
+    BlockingConfig(method="lsh+keys", lsh_bands=64, lsh_rows=24),
+]
 
 
 def _febrl_frame(df: pd.DataFrame) -> pd.DataFrame:

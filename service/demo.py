@@ -150,7 +150,6 @@ def _dpo_report(url: str, token: str, project: str, out: Path) -> Path:
 
 def _evaluate(root: Path, manifest: dict, encoded: dict[str, Path]) -> tuple[DemoSummary, Table]:
     truth = pd.read_csv(root / "data" / manifest["files"]["truth"], dtype=str)
-    entity = {(r.agency, r.record_id): r.entity_id for r in truth.itertuples()}
     rows = []
     for agency, path in encoded.items():
         refs = pd.read_csv(path.parent / "references.csv", dtype=str)

@@ -73,6 +73,8 @@ def _key_names(parties: Mapping[str, EncodedData], cfg: BlockingConfig) -> list[
         return []
     common = set.intersection(*(set(d.blocking) for d in parties.values()))
     names = sorted(common) if cfg.keys is None else list(cfg.keys)
+    if not names and cfg.method == "lsh+keys" and cfg.keys is None:
+        return []  # the default method degrades to LSH alone for encodings without keys
     if not names:
         raise MatchingError(f"blocking method {cfg.method!r} needs encoded blocking keys, "
                             "and the parties carry none in common")

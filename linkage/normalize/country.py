@@ -269,7 +269,7 @@ TRANSLATION_LANGUAGES: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _add_translations(names: dict[str, str], pycountry) -> None:  # noqa: ANN001
+def _add_translations(names: dict[str, str], pycountry) -> None:
     """Country names in other languages. They never override an English name or an alias:
     where two languages give one folded name to different countries, the first one wins."""
     import gettext

@@ -98,7 +98,7 @@ def test_lsh_pair_completeness_and_reduction_on_corrupted_filters():
 
 def test_fewer_bands_lose_pairs_as_the_lsh_formula_predicts():
     sim = simulate_parties(2000, ["a", "b"], coverage=1.0, flip=(0.05, 0.05), seed=2)
-    config = MatchConfig(blocking=BlockingConfig(lsh_bands=4, lsh_rows=24))
+    config = MatchConfig(blocking=BlockingConfig(method="lsh", lsh_bands=4, lsh_rows=24))
     result = link(sim.parties, config, keep_candidates=True)
     pc = blocking_quality(result, sim.parties, sim.truth).pair_completeness
     # two copies flipped at 5% each differ in about 9.5% of the bits
@@ -112,12 +112,12 @@ def test_oversized_buckets_are_skipped_and_reported(make_encoded):
     a = make_encoded([f"a{i}" for i in range(30)], [[set()]] * 30)
     b = make_encoded([f"b{i}" for i in range(30)], [[set()]] * 30)
     pool = build_pool({"a": a, "b": b})
-    pairs, stats = block(pool, BlockingConfig(lsh_bands=3, max_bucket=59))
+    pairs, stats = block(pool, BlockingConfig(method="lsh", lsh_bands=3, max_bucket=59))
     assert len(pairs) == 0
     assert stats.oversized_buckets == 3
     assert stats.records_in_oversized == 180
     assert stats.largest_bucket == 60
-    pairs, stats = block(pool, BlockingConfig(lsh_bands=3, max_bucket=60))
+    pairs, stats = block(pool, BlockingConfig(method="lsh", lsh_bands=3, max_bucket=60))
     assert len(pairs) == 900 and stats.oversized_buckets == 0
 
 

@@ -97,7 +97,7 @@ def test_evaluate_link_measures_blocking_on_the_records_present(make_encoded):
     b = make_encoded(["b1", "b2"], [[person], [set(range(100, 128))]])
     truth = pd.DataFrame({"party": ["a", "b", "a", "b", "b"], "ref": ["a1", "b1", "a2", "b2", "gone"],
                           "entity_id": [1, 1, 2, 2, 2]})
-    result = link({"a": a, "b": b}, MatchConfig(blocking=BlockingConfig(lsh_bands=16)),
+    result = link({"a": a, "b": b}, MatchConfig(blocking=BlockingConfig(method="lsh", lsh_bands=16)),
                   keep_candidates=True)
     ev = evaluate_link(result, {"a": a, "b": b}, truth)
     assert ev.matches == PairMetrics(1, 0, 1)  # a2-b2 differ completely: missed

@@ -9,6 +9,9 @@ inside the small random inputs.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import threading
+import time
 import tracemalloc
 
 import numpy as np
@@ -294,6 +297,47 @@ def test_numpy_backend_never_builds_the_full_matrix(monkeypatch):
     finally:
         tracemalloc.stop()
     assert peak < 1500 * 1500 * 8 / 4  # well under one float64 n x m matrix
+
+
+def longest_python_gap_during(call) -> float:
+    """Run call() in a worker thread while this thread keeps running Python; return the
+    longest stretch of the call without a step of this thread, as a fraction of the call."""
+    window: dict[str, float] = {}
+
+    def work():
+        window["start"] = time.perf_counter()
+        call()
+        window["end"] = time.perf_counter()
+
+    worker = threading.Thread(target=work)
+    stamps = []
+    worker.start()
+    while worker.is_alive():
+        stamps.append(time.perf_counter())
+    worker.join()
+    inside = [t for t in stamps if window["start"] <= t <= window["end"]]
+    edges = [window["start"], *inside, window["end"]]
+    return max(y - x for x, y in itertools.pairwise(edges)) / (window["end"] - window["start"])
+
+
+def test_c_kernel_releases_the_gil(monkeypatch):
+    # A kernel holding the GIL leaves one gap of ~95% of the call on every attempt; a
+    # loaded machine can deschedule this thread for a while, hence the best of 3.
+    _, err = _c_supported()
+    if err is not None:
+        pytest.skip(f"C kernel unavailable: {err}")
+    monkeypatch.setenv("LINKAGE_KERNEL", "c")
+    monkeypatch.delenv("LINKAGE_KERNEL_PATH", raising=False)
+    a = random_filters(np.random.default_rng(13), 8000, 16, 0.3)
+    be = kernels._resolve()
+    problem = kernels._problem(be, a, a, 0.9, "dice", False)
+    gaps = []
+    for _ in range(3):  # the C call alone, for rows 0..n in one chunk
+        gaps.append(longest_python_gap_during(
+            lambda: kernels._c_call(be, "threshold", problem, 0, 0, len(a))))
+        if gaps[-1] < 0.7:
+            break
+    assert min(gaps) < 0.7, gaps
 
 
 # --- backend selection and input errors -----------------------------------------------------------

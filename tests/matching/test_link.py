@@ -96,7 +96,7 @@ def test_result_is_made_of_named_types_with_sequential_ids():
 
 def test_progress_reports_every_stage_in_order():
     seen: list[LinkProgress] = []
-    link(SIM.parties, MatchConfig(blocking=BlockingConfig(lsh_bands=5)), progress=seen.append)
+    link(SIM.parties, MatchConfig(blocking=BlockingConfig(method="lsh", lsh_bands=5)), progress=seen.append)
     stages = [p.stage for p in seen]
     assert stages[0] == "blocking" and stages[-1] == "solving"
     assert stages.index("scoring") > max(i for i, s in enumerate(stages) if s == "blocking")
@@ -115,7 +115,8 @@ def test_cancelled_stops_with_link_cancelled(stop_after):
         return calls["n"] >= stop_after
 
     with pytest.raises(LinkCancelled, match="cancelled") as info:
-        link(SIM.parties, MatchConfig(blocking=BlockingConfig(lsh_bands=5)), cancelled=cancelled)
+        config = MatchConfig(blocking=BlockingConfig(method="lsh", lsh_bands=5))
+        link(SIM.parties, config, cancelled=cancelled)
     assert isinstance(info.value, MatchingError)
     assert calls["n"] == stop_after
 

@@ -1,0 +1,1 @@
+"""Stylesheet of the DPO pages and reports, inlined in every page (package data)."""
