@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from linkage.cli.encode_cmds import fail
 from linkage.errors import LinkageError
 from linkage.format import EncodedData, check_compatible, read_encoded, read_metadata
 from linkage.matching import BlockingConfig, LinkProgress, LinkResult, MatchConfig, link
@@ -63,9 +64,9 @@ Metric = Annotated[str, typer.Option(help="dice | jaccard.")]
 Threads = Annotated[int | None, typer.Option(help="Threads (default: all cores).")]
 
 
-def fail(exc: Exception, code: int = 1) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False)
-    return typer.Exit(code)
+# Command-line defaults come from the models, so the CLI and the library never disagree.
+_DEFAULT = MatchConfig()
+_DEFAULT_BLOCKING = _DEFAULT.blocking
 
 
 def party_name(path: Path) -> str:
@@ -99,7 +100,8 @@ def _config(threshold: float, possible: float | None, no_possible: bool, solver:
         return MatchConfig(
             threshold=threshold,
             possible_threshold=None if no_possible else (
-                possible if possible is not None else min(0.7, threshold)),
+                possible if possible is not None
+                else min(_DEFAULT.possible_threshold or threshold, threshold)),
             solver=solver,
             allow_duplicates=allow_duplicates,
             blocking=BlockingConfig(method=blocking, lsh_bands=bands, lsh_rows=rows, seed=seed,
@@ -173,19 +175,19 @@ def match(
     files: Files,
     out_path: Annotated[Path, typer.Option("--out", help="Matches file (.parquet or .csv).")],
     party: Parties = None,
-    threshold: Threshold = 0.8,
+    threshold: Threshold = _DEFAULT.threshold,
     possible_threshold: Possible = None,
     no_possible: NoPossible = False,
-    solver: Solver = "greedy",
-    allow_duplicates: Duplicates = False,
-    blocking: Blocking = "lsh",
-    lsh_bands: Bands = 64,
-    lsh_rows: Rows = 24,
-    seed: Seed = 0,
-    max_bucket: MaxBucket = 1000,
+    solver: Solver = _DEFAULT.solver,
+    allow_duplicates: Duplicates = _DEFAULT.allow_duplicates,
+    blocking: Blocking = _DEFAULT_BLOCKING.method,
+    lsh_bands: Bands = _DEFAULT_BLOCKING.lsh_bands,
+    lsh_rows: Rows = _DEFAULT_BLOCKING.lsh_rows,
+    seed: Seed = _DEFAULT_BLOCKING.seed,
+    max_bucket: MaxBucket = _DEFAULT_BLOCKING.max_bucket,
     key: Keys = None,
     field_weight: Weights = None,
-    metric: Metric = "dice",
+    metric: Metric = _DEFAULT.metric,
     threads: Threads = None,
 ) -> None:
     """Link two or more encoded files; write one row per group member.
@@ -234,19 +236,19 @@ def evaluate(
     matches: Annotated[Path | None, typer.Option(
         help="Evaluate this matches file instead of linking.")] = None,
     party: Parties = None,
-    threshold: Threshold = 0.8,
+    threshold: Threshold = _DEFAULT.threshold,
     possible_threshold: Possible = None,
     no_possible: NoPossible = False,
-    solver: Solver = "greedy",
-    allow_duplicates: Duplicates = False,
-    blocking: Blocking = "lsh",
-    lsh_bands: Bands = 64,
-    lsh_rows: Rows = 24,
-    seed: Seed = 0,
-    max_bucket: MaxBucket = 1000,
+    solver: Solver = _DEFAULT.solver,
+    allow_duplicates: Duplicates = _DEFAULT.allow_duplicates,
+    blocking: Blocking = _DEFAULT_BLOCKING.method,
+    lsh_bands: Bands = _DEFAULT_BLOCKING.lsh_bands,
+    lsh_rows: Rows = _DEFAULT_BLOCKING.lsh_rows,
+    seed: Seed = _DEFAULT_BLOCKING.seed,
+    max_bucket: MaxBucket = _DEFAULT_BLOCKING.max_bucket,
     key: Keys = None,
     field_weight: Weights = None,
-    metric: Metric = "dice",
+    metric: Metric = _DEFAULT.metric,
     threads: Threads = None,
 ) -> None:
     """Precision, recall and F1 against ground truth, and the blocking's pair completeness
@@ -277,14 +279,14 @@ def evaluate(
 def suggest_threshold(
     files: Files,
     party: Parties = None,
-    blocking: Blocking = "lsh",
-    lsh_bands: Bands = 64,
-    lsh_rows: Rows = 24,
-    seed: Seed = 0,
-    max_bucket: MaxBucket = 1000,
+    blocking: Blocking = _DEFAULT_BLOCKING.method,
+    lsh_bands: Bands = _DEFAULT_BLOCKING.lsh_bands,
+    lsh_rows: Rows = _DEFAULT_BLOCKING.lsh_rows,
+    seed: Seed = _DEFAULT_BLOCKING.seed,
+    max_bucket: MaxBucket = _DEFAULT_BLOCKING.max_bucket,
     key: Keys = None,
     field_weight: Weights = None,
-    metric: Metric = "dice",
+    metric: Metric = _DEFAULT.metric,
     threads: Threads = None,
 ) -> None:
     """Suggest match and possible-match thresholds without ground truth (beta mixture fitted
