@@ -180,6 +180,11 @@ class ServiceClient:
     def delete_upload(self, project_id: str, upload_id: str) -> None:
         self._send("DELETE", f"/projects/{project_id}/uploads/{upload_id}")
 
+    def share_privacy_evaluation(self, project_id: str, summary: dict) -> dict:
+        """Share the aggregate summary of ``linkage privacy-check --json`` with the project's
+        DPO reports (the latest one per agency is kept)."""
+        return self._json("POST", f"/projects/{project_id}/privacy-evaluation", json=summary)
+
     def upload(self, project_id: str, path: str | Path, *,
                progress: Callable[[int, int], None] | None = None) -> dict:
         """Stream an encoded file; returns the service's upload record (``created`` is False

@@ -2,8 +2,8 @@
 
 ``create_app(settings)`` builds the app; nothing happens until its lifespan starts: then the
 data folder and master key are prepared, migrations run (embedded SQLite by default),
-leftovers of interrupted uploads are swept, interrupted runs are recovered and the run
-worker starts.
+leftovers of interrupted uploads are swept, uploads past their retention are erased,
+interrupted runs are recovered and the run worker starts.
 """
 
 from __future__ import annotations
@@ -26,7 +26,16 @@ from service.db.models import Upload
 from service.db.session import Database
 from service.errors import install_error_handlers
 from service.routers import audit as audit_router
-from service.routers import credentials, dpo_pages, misc, projects, results, runs, uploads
+from service.routers import (
+    credentials,
+    dpo_pages,
+    misc,
+    privacy,
+    projects,
+    results,
+    runs,
+    uploads,
+)
 from service.runs import RunManager
 from service.settings import Settings, load_master_key
 from service.storage import BlobStore
@@ -98,6 +107,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         app.state.settings, app.state.db = state.settings, state.db
         app.state.store, app.state.runs = state.store, state.runs
         await run_in_threadpool(state.sweep_leftovers)
+        await run_in_threadpool(state.runs.purge_expired)  # uploads past their retention
         await run_in_threadpool(state.runs.recover_interrupted)
         if settings.run_worker if run_worker is None else run_worker:
             state.runs.start()
@@ -115,7 +125,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (misc, projects, credentials, uploads, runs, results, audit_router):
+    for module in (misc, projects, credentials, uploads, privacy, runs, results, audit_router):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(dpo_pages.router)  # the DPO's HTML pages under /dpo (issue 6)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -23,6 +23,7 @@ This module imports nothing from the plaintext zone: the agency side runs as sub
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -99,8 +100,12 @@ def _encode_agencies(root: Path, manifest: dict) -> dict[str, Path]:
     return encoded
 
 
-def _operator_setup(url: str, operator_token: str, encoded: dict[str, Path]) -> tuple[str, dict]:
+def _operator_setup(url: str, operator_token: str, encoded: dict[str, Path],
+                    schema_path: Path) -> tuple[str, dict]:
     md = read_metadata(next(iter(encoded.values())))
+    # The schema is public (no secret): the operator passes it so the DPO report can show
+    # its hardening, filter, field weights and blocking keys.
+    linkage_schema = json.loads(schema_path.read_text(encoding="utf-8"))
     headers = {"Authorization": f"Bearer {operator_token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
         project = http.post("/api/v1/projects", json={
@@ -110,6 +115,7 @@ def _operator_setup(url: str, operator_token: str, encoded: dict[str, Path]) -> 
             "filter_bits": md.filter_bits,
             "agencies": [{"name": a} for a in encoded],
             "dpos": ["dpo"],
+            "linkage_schema": linkage_schema,
         })
         project.raise_for_status()
         tokens = {}
@@ -209,7 +215,8 @@ def run_demo(out: Path, *, people: int = 600, seed: int = 7, serve: bool = False
         finally:
             state.db.dispose()
         url = server.url
-        project, tokens = _operator_setup(url, operator_token, encoded)
+        project, tokens = _operator_setup(url, operator_token, encoded,
+                                          out / "shared-secret" / "schema.json")
         console.rule("4. uploads, match run and each agency's own results")
         _agency_round(url, project, tokens, encoded)
         console.rule("5. DPO report")

@@ -44,7 +44,7 @@ from service.db.models import Run, RunResult, Upload, utcnow
 from service.db.session import Database
 from service.settings import Settings
 from service.storage import BlobStore
-from service.uploads import load_encoded
+from service.uploads import load_encoded, purge_expired
 
 __all__ = ["STAGE_RANGES", "RunManager", "new_run_id"]
 
@@ -62,6 +62,8 @@ _PROGRESS_INTERVAL = 0.5
 # Worker ids with a live worker thread in this process (several apps may share a process).
 _LIVE_WORKERS: set[str] = set()
 _RESULT_BATCH = 50_000
+# How often the worker loop erases uploads past their deletion date (retention).
+RETENTION_CHECK_SECONDS = 60.0
 
 
 def new_run_id() -> str:
@@ -96,6 +98,7 @@ class RunManager:
         self._cancel: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._last_purge = float("-inf")
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -135,10 +138,17 @@ class RunManager:
 
     # -- loop -----------------------------------------------------------------------------
 
+    def purge_expired(self) -> int:
+        """Erase uploads past their deletion date (the project's retention)."""
+        self._last_purge = time.monotonic()
+        return purge_expired(self.db, self.store)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             run_id = None
             try:
+                if time.monotonic() - self._last_purge >= RETENTION_CHECK_SECONDS:
+                    self.purge_expired()
                 self.recover_interrupted()
                 run_id = self._claim()
             except Exception:

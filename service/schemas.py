@@ -12,6 +12,7 @@ from linkage.matching import MatchConfig
 
 __all__ = [
     "NAME_PATTERN",
+    "PRIVACY_ATTACKS",
     "AgencyIn",
     "AgencyOut",
     "AgencyUploadFigures",
@@ -24,6 +25,10 @@ __all__ = [
     "HealthOut",
     "MeOut",
     "Name",
+    "PrivacyAttackIn",
+    "PrivacyEvaluationIn",
+    "PrivacyEvaluationOut",
+    "PrivacyStatsIn",
     "ProjectCreate",
     "ProjectOut",
     "ProjectReport",
@@ -76,6 +81,10 @@ class AgencyOut(BaseModel):
     scores_agreed: bool
 
 
+RetentionDays = Annotated[int, Field(ge=1, le=36_500)]
+DEFAULT_RETENTION_DAYS = 90
+
+
 class ProjectCreate(_In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     schema_fingerprint: Fingerprint = Field(description="SHA-256 of the linkage schema.")
@@ -91,6 +100,17 @@ class ProjectCreate(_In):
         False,
         description="Release each group's similarity score to agencies that agreed to it. "
         "Off by default: released similarities enable re-identification attacks.",
+    )
+    linkage_schema: dict[str, Any] | None = Field(
+        None,
+        description="The project's linkage schema document (the JSON of `linkage schema "
+        "init`; public settings, no secrets). Its fingerprint must equal schema_fingerprint. "
+        "Shown in the DPO reports (hardening, filter, field weights, blocking keys).",
+    )
+    retention_days: RetentionDays | None = Field(
+        DEFAULT_RETENTION_DAYS,
+        description="Days an upload is kept after it was received; then its encodings are "
+        "erased. null: kept until the agency replaces or deletes it.",
     )
 
     @model_validator(mode="after")
@@ -113,6 +133,9 @@ class ProjectUpdate(_In):
     matching: MatchConfig | None = None
     allow_agency_runs: bool | None = None
     release_scores: bool | None = None
+    retention_days: RetentionDays | None = Field(
+        None, description="Given (also as null): the new retention; the deletion dates of the "
+        "current uploads are recomputed from their receipt.")
 
 
 class ProjectOut(BaseModel):
@@ -127,6 +150,10 @@ class ProjectOut(BaseModel):
     matching: dict[str, Any] = Field(description="The matching engine settings (MatchConfig).")
     allow_agency_runs: bool
     release_scores: bool
+    retention_days: int | None = Field(
+        None, description="Days uploads are kept; null: until replaced or deleted.")
+    linkage_schema: dict[str, Any] | None = Field(
+        None, description="The linkage schema document, when given at creation.")
     created_at: datetime
     updated_at: datetime
 
@@ -137,6 +164,7 @@ class AgencyUploadFigures(BaseModel):
     record_count: int | None
     size_bytes: int | None
     uploaded_at: datetime | None
+    delete_after: datetime | None = None
 
 
 class RunSummary(BaseModel):
@@ -207,9 +235,85 @@ class UploadOut(BaseModel):
     format_version: int
     created_at: datetime
     ended_at: datetime | None
+    delete_after: datetime | None = Field(
+        None, description="When the encodings are erased (the project's retention).")
     created: bool = Field(
         True, description="False when this request repeated an upload already current."
     )
+
+
+# --- privacy evaluations ----------------------------------------------------------------
+
+# The attacks `linkage privacy-check` simulates (linkage.privacy.ATTACKS; the service may not
+# import linkage.privacy, so they are listed here).
+PRIVACY_ATTACKS = ("frequency", "double_hashing", "pattern_mining", "graph_matching")
+_Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
+_Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class PrivacyAttackIn(_In):
+    """One simulated attack: aggregate numbers only."""
+
+    attack: Literal["frequency", "double_hashing", "pattern_mining", "graph_matching"]
+    encodings: _Count
+    guesses: _Count
+    correct: _Count
+    precision: _Share
+    rate: _Share
+    seconds: float = Field(0.0, ge=0.0, le=1e7)
+    note: Annotated[str, StringConstraints(max_length=300)] = Field(
+        "", description="Accepted for compatibility with the check's output; not stored.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PrivacyAttackIn:
+        if not self.correct <= self.guesses <= self.encodings:
+            raise ValueError("an attack needs correct <= guesses <= encodings")
+        return self
+
+
+class PrivacyStatsIn(_In):
+    """Structural statistics of the encodings (what an attacker sees before any attack)."""
+
+    encodings: _Count
+    bits: int = Field(ge=1, le=65_536)
+    mean_fill: _Share
+    bit_frequency_cv: float = Field(ge=0.0, le=1e6)
+    bit_frequency_min: _Share
+    bit_frequency_max: _Share
+    bit_frequency_entropy: _Share
+    identical_share: _Share
+    distinct_weights: int = Field(ge=0, le=65_537)
+    weight_std: float = Field(ge=0.0, le=1e6)
+
+
+class PrivacyEvaluationIn(_In):
+    """The JSON summary `linkage privacy-check --json` writes. Only aggregate numbers: any
+    other field (e.g. record-level data) is rejected."""
+
+    schema_fingerprint: Fingerprint
+    encodings: _Count
+    reference_records: _Count
+    complement_pairs: _Count
+    max_rate: _Share
+    min_precision: _Share
+    passed: bool
+    attacks: list[PrivacyAttackIn] = Field(max_length=len(PRIVACY_ATTACKS))
+    stats: PrivacyStatsIn
+
+    @model_validator(mode="after")
+    def _unique_attacks(self) -> PrivacyEvaluationIn:
+        names = [a.attack for a in self.attacks]
+        if len(set(names)) != len(names):
+            raise ValueError("each attack may appear once")
+        return self
+
+
+class PrivacyEvaluationOut(BaseModel):
+    project_id: str
+    agency: str
+    shared_at: datetime
+    passed: bool
+    attacks: list[str]
 
 
 # --- runs --------------------------------------------------------------------------------

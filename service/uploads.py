@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from linkage.errors import DecryptionError, EncodedFileError
 from linkage.format import (
@@ -35,15 +39,19 @@ from linkage.format import (
     _arrow_schema,  # the one definition of the Parquet columns (private in linkage.format)
     read_encoded,
 )
-from service.db.models import Project
+from service import audit
+from service.db.models import Project, Upload, utcnow
 from service.errors import ServiceError, UnprocessableUpload
 from service.storage import BlobReader, BlobStore, BlobWriter
 
 __all__ = [
     "CONTENT_TYPES",
     "ValidatedUpload",
+    "delete_after",
+    "erase_upload",
     "load_encoded",
     "new_upload_id",
+    "purge_expired",
     "validate",
 ]
 
@@ -249,3 +257,55 @@ def load_encoded(store: BlobStore, blob_name: str, upload_id: str) -> EncodedDat
         except EncodedFileError as exc:
             raise EncodedFileError(str(exc)) from None
     return data
+
+
+# --- deletion and retention ----------------------------------------------------------------
+
+log = logging.getLogger("service.uploads")
+
+
+def delete_after(project: Project, received: datetime | None) -> datetime | None:
+    """When an upload received at ``received`` is due for deletion (None: no date, kept until
+    the agency replaces or deletes it)."""
+    if project.retention_days is None or received is None:
+        return None
+    return received + timedelta(days=project.retention_days)
+
+
+def erase_upload(session: Session, up: Upload, actor: audit.Actor, action: str,
+                 outcome: str | None = None) -> str | None:
+    """Mark ``up`` deleted and audit it, in the caller's transaction; returns the blob to
+    delete from the store once the transaction has committed (the one deletion path of
+    agency deletions and expiry)."""
+    blob = up.blob_name
+    if outcome is None:
+        outcome = "success" if up.status != "deleted" else "already_deleted"
+    up.status, up.blob_name = "deleted", None
+    up.ended_at = up.ended_at or utcnow()
+    audit.record(session, actor, action, f"upload {up.id}", outcome, project_id=up.project_id)
+    return blob
+
+
+def purge_expired(db, store: BlobStore, now: datetime | None = None) -> int:
+    """Erase every current upload whose deletion date has passed (audit ``upload.expired``).
+    Returns how many. Runs in the worker loop and on start-up."""
+    now = now or utcnow()
+    with db.read_session() as s:
+        ids = s.execute(select(Upload.id).where(
+            Upload.status == "current", Upload.delete_after.is_not(None),
+            Upload.delete_after <= now)).scalars().all()
+        s.commit()
+    purged = 0
+    for upload_id in ids:
+        with db.transaction() as s:
+            up = s.execute(select(Upload).where(
+                Upload.id == upload_id, Upload.status == "current").with_for_update()
+            ).scalar_one_or_none()
+            if up is None or up.delete_after is None or up.delete_after > now:
+                continue  # replaced, deleted or given a new date meanwhile
+            blob = erase_upload(s, up, audit.SYSTEM, "upload.expired", "success")
+        store.delete(blob)
+        purged += 1
+    if purged:
+        log.info("erased %d expired upload(s)", purged)
+    return purged

@@ -15,6 +15,9 @@ def test_demo_links_three_agencies_end_to_end(tmp_path):
     assert summary.recall >= 0.6
     report = summary.report_path.read_text(encoding="utf-8")
     assert "<html" in report.lower()
+    # the operator passed the linkage schema: the report shows its settings
+    assert "not reported to the service" not in report
+    assert "fields and their weights" in report
     # the DPO report holds no record reference and no name of any agency's records
     for agency_dir in (out / "agencies").iterdir():
         refs = pd.read_csv(agency_dir / "references.csv", dtype=str)

@@ -1,5 +1,5 @@
 """Commands that talk to the central service: ``linkage project show``, ``linkage upload``,
-``linkage run start|status`` and ``linkage results``.
+``linkage run start|status``, ``linkage results`` and ``linkage privacy-share``.
 
 The service URL and the agency's token come from ``--url``/``--token``, the environment
 (``LINKAGE_URL``, ``LINKAGE_TOKEN``) or the config file (``--config``, ``LINKAGE_CONFIG``,
@@ -228,9 +228,32 @@ def results(
         out.print("(more rows: use --output to save all)", highlight=False)
 
 
+def privacy_share(
+    project_id: Annotated[str, typer.Argument(help="Project id.")],
+    file: Annotated[Path, typer.Argument(help="The JSON of `linkage privacy-check --json`.")],
+    url: Url = None, token: Token = None, config: ConfigPath = None,
+) -> None:
+    """Share this agency's privacy-check summary (aggregate numbers only) with the DPO."""
+    try:
+        summary = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]error:[/red] cannot read {file}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if not isinstance(summary, dict):
+        err.print(f"[red]error:[/red] {file} is not a privacy-check summary", highlight=False)
+        raise typer.Exit(1)
+    with _client(url, token, config) as client:
+        result = client.share_privacy_evaluation(project_id, summary)
+    verdict = "passed" if result.get("passed") else "failed"
+    out.print(f"shared the privacy check of {result['agency']} ({verdict}, "
+              f"{len(result.get('attacks', []))} attacks) with project {project_id}",
+              highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
     app.add_typer(project_app, name="project")
     app.add_typer(run_app, name="run")
     app.command("upload")(upload)
     app.command("results")(results)
+    app.command("privacy-share")(privacy_share)

@@ -33,6 +33,7 @@ __all__ = [
     "AuditHead",
     "Base",
     "Credential",
+    "PrivacyEvaluation",
     "Project",
     "ProjectAgency",
     "ProjectDpo",
@@ -99,6 +100,10 @@ class Project(Base):
     release_scores: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The full linkage schema document (public settings, no secrets); None when not given.
+    linkage_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Days an upload is kept after it was received; None: until replaced or deleted.
+    retention_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class ProjectAgency(Base):
@@ -141,6 +146,7 @@ class Upload(Base):
     __tablename__ = "uploads"
     __table_args__ = (
         Index("ix_uploads_project_agency", "project_id", "agency", "status"),
+        Index("ix_uploads_delete_after", "status", "delete_after"),
         # At most one current upload per agency and project, enforced by the database.
         Index(
             "uq_uploads_current",
@@ -164,6 +170,20 @@ class Upload(Base):
     blob_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    delete_after: Mapped[datetime | None]  # received + the project's retention_days
+
+
+class PrivacyEvaluation(Base):
+    """The latest privacy-check summary an agency shared (aggregate numbers only)."""
+
+    __tablename__ = "privacy_evaluations"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency: Mapped[str] = mapped_column(String(100), primary_key=True)
+    shared_at: Mapped[datetime]
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class Run(Base):

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, aliased
 
 from linkage.matching.threshold import ScoreHistogram as EngineHistogram
 from linkage.matching.threshold import suggest_threshold
+from linkage.schema import LinkageSchema
 from service.db.models import AuditEntry as AuditRow
+from service.db.models import PrivacyEvaluation as PrivacyRow
 from service.db.models import Project, ProjectAgency, ProjectDpo, Run, RunResult, Upload
 from service.reports.model import (
     AgencyCount,
@@ -28,6 +30,8 @@ from service.reports.model import (
     AuditVerification,
     ClusterSize,
     PairCount,
+    PrivacyAttack,
+    PrivacyEvaluation,
     ProjectReport,
     RetentionItem,
     RunReport,
@@ -44,6 +48,8 @@ __all__ = [
     "build_run_report",
     "display_histogram",
     "precision_at",
+    "privacy_evaluations",
+    "schema_settings",
     "verification",
 ]
 
@@ -81,12 +87,20 @@ def build_project_report(session: Session, project: Project) -> ProjectReport:
     uploads = session.execute(select(Upload).where(Upload.project_id == project.id)
                               .order_by(Upload.created_at)).scalars().all()
     entries, total = audit_entries(session, project.id)
+    schema = schema_settings(project)
     return ProjectReport(
         project=project.name,
         agencies=tuple(AgencyCount(a, int(current.get(a, 0))) for a in agencies),
         runs=tuple(_run_summary(r) for r in runs),
         schema_fingerprint=project.schema_fingerprint,
+        filter_bits=project.filter_bits,
+        hardening=schema["hardening"],
+        schema_filter=schema["filter"],
+        schema_fields=schema["fields"],
+        schema_blocking_keys=schema["blocking_keys"],
+        retention_days=project.retention_days,
         retention=tuple(_retention(u) for u in uploads),
+        privacy=privacy_evaluations(session, project),
         audit=entries,
         audit_total=total,
     )
@@ -113,6 +127,7 @@ def build_run_report(session: Session, project: Project, run: Run, *,
     threshold = config.get("threshold")
     precision, note = precision_at(hist_raw, threshold)
     entries, total = audit_entries(session, project.id)
+    schema = schema_settings(project)
     return RunReport(
         project=project.name,
         run=run.id,
@@ -122,7 +137,10 @@ def build_run_report(session: Session, project: Project, run: Run, *,
         filter_bits=project.filter_bits,
         threshold=threshold,
         possible_threshold=config.get("possible_threshold"),
-        hardening=_hardening(uploads),
+        hardening=schema["hardening"] or _hardening(uploads),
+        schema_filter=schema["filter"],
+        schema_fields=schema["fields"],
+        schema_blocking_keys=schema["blocking_keys"],
         blocking=_flatten(config.get("blocking") or {}),
         matching=_flatten({k: v for k, v in config.items()
                            if k not in ("blocking", "threshold", "possible_threshold")}),
@@ -138,6 +156,7 @@ def build_run_report(session: Session, project: Project, run: Run, *,
         finished_at=run.finished_at,
         durations=_durations(summary.get("durations") or {}),
         retention=tuple(_retention(u) for u in uploads),
+        privacy=privacy_evaluations(session, project),
         audit=entries,
         audit_total=total,
         audit_check=audit_check,
@@ -238,7 +257,71 @@ def _retention(u: Upload) -> RetentionItem:
     erased = u.ended_at if u.blob_name is None and u.status != "current" else None
     label = {"current": "current upload", "superseded": "replaced upload",
              "deleted": "deleted upload"}.get(u.status, u.status)
-    return RetentionItem(u.agency, u.created_at, None, erased, label)
+    delete_after = u.delete_after if u.status == "current" else None
+    return RetentionItem(u.agency, u.created_at, delete_after, erased, label)
+
+
+def schema_settings(project: Project) -> dict[str, dict[str, str]]:
+    """The public settings of the project's linkage schema shown to the DPO: hardening,
+    filter, fields with their weights (names and weights only) and the encoded blocking
+    keys. Empty mappings when the operator did not give the schema."""
+    empty: dict[str, dict[str, str]] = {"hardening": {}, "filter": {}, "fields": {},
+                                        "blocking_keys": {}}
+    if not project.linkage_schema:
+        return empty
+    try:
+        schema = LinkageSchema.model_validate(project.linkage_schema)
+    except ValueError:
+        return empty
+    return {
+        "hardening": _flatten(schema.hardening.model_dump(mode="json")),
+        "filter": {"bits": str(schema.filter.bits),
+                   "hash_function": schema.filter.hash_function,
+                   "field_filters": json.dumps(schema.filter.field_filters),
+                   **({"field_bits": str(schema.filter.field_bits)}
+                      if schema.filter.field_filters else {}),
+                   "max_variants": str(schema.max_variants)},
+        "fields": {f.name: str(f.weight) for f in schema.fields},
+        "blocking_keys": {k.name: " + ".join(f"{p.field} ({p.transform})" for p in k.parts)
+                          for k in schema.blocking_keys},
+    }
+
+
+def privacy_evaluations(session: Session, project: Project) -> tuple[PrivacyEvaluation, ...]:
+    """The latest privacy-check summary each agency shared (aggregate numbers only)."""
+    rows = session.execute(select(PrivacyRow).where(PrivacyRow.project_id == project.id)
+                           .order_by(PrivacyRow.agency)).scalars().all()
+    out = []
+    for row in rows:
+        s: dict[str, Any] = row.summary or {}
+        stats: dict[str, Any] = s.get("stats") or {}
+        attacks = tuple(
+            PrivacyAttack(str(a.get("attack", "")), int(a.get("encodings", 0)),
+                          int(a.get("guesses", 0)), int(a.get("correct", 0)),
+                          float(a.get("precision", 0.0)), float(a.get("rate", 0.0)))
+            for a in s.get("attacks") or ())
+        results = {
+            "largest acceptable re-identification rate": f"{float(s.get('max_rate', 0)):.2%}",
+            "guesses count above precision": f"{float(s.get('min_precision', 0)):.0%}",
+            "filter bits": str(stats.get("bits", "-")),
+            "mean share of bits set": _num(stats.get("mean_fill")),
+            "bit frequency variation (CV)": _num(stats.get("bit_frequency_cv")),
+            "bit frequency entropy (1 = uniform)": _num(stats.get("bit_frequency_entropy")),
+            "share of identical encodings": _num(stats.get("identical_share")),
+            "distinct filter weights": str(stats.get("distinct_weights", "-")),
+            "filter weight spread (std)": _num(stats.get("weight_std")),
+        }
+        counts = {"encodings attacked": int(s.get("encodings", 0)),
+                  "reference records": int(s.get("reference_records", 0))}
+        verdict = ("passed: no attack exceeded the limits" if s.get("passed")
+                   else "failed: an attack exceeded the limits")
+        out.append(PrivacyEvaluation(row.agency, row.shared_at, results, verdict, counts,
+                                     attacks))
+    return tuple(out)
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.4g}"
 
 
 def _hardening(uploads: list[Upload]) -> dict[str, str]:

@@ -26,6 +26,7 @@ __all__ = [
     "AuditVerification",
     "ClusterSize",
     "PairCount",
+    "PrivacyAttack",
     "PrivacyEvaluation",
     "ProjectReport",
     "RetentionItem",
@@ -191,13 +192,29 @@ class RetentionItem:
 
 
 @dataclass(frozen=True)
+class PrivacyAttack:
+    """One simulated attack of an agency's privacy check: aggregate numbers only."""
+
+    attack: str
+    encodings: int
+    guesses: int
+    correct: int
+    precision: float
+    rate: float
+
+
+@dataclass(frozen=True)
 class PrivacyEvaluation:
-    """The summary an agency chose to share of its privacy check (issue 7): metric -> value."""
+    """The summary an agency chose to share of its privacy check (issue 7): metric -> value
+    (``results``, shown as given), counts (``counts``, shown under the small-count rule) and
+    the attacks."""
 
     agency: str
     shared_at: datetime | None
     results: Mapping[str, str]
     verdict: str = ""
+    counts: Mapping[str, int] = field(default_factory=dict)
+    attacks: tuple[PrivacyAttack, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -246,6 +263,10 @@ class RunReport:
     hardening: Mapping[str, str] = field(default_factory=dict)
     blocking: Mapping[str, str] = field(default_factory=dict)
     matching: Mapping[str, str] = field(default_factory=dict)
+    # From the project's linkage schema, when the operator gave it (else empty).
+    schema_filter: Mapping[str, str] = field(default_factory=dict)
+    schema_fields: Mapping[str, str] = field(default_factory=dict)  # field name -> weight
+    schema_blocking_keys: Mapping[str, str] = field(default_factory=dict)  # key -> parts
     matches_total: int = 0
     possible_total: int = 0
     pairs: tuple[PairCount, ...] = ()
@@ -291,6 +312,12 @@ class ProjectReport:
     agencies: tuple[AgencyCount, ...]
     runs: tuple[RunSummary, ...] = ()
     schema_fingerprint: str = ""
+    filter_bits: int | None = None
+    hardening: Mapping[str, str] = field(default_factory=dict)
+    schema_filter: Mapping[str, str] = field(default_factory=dict)
+    schema_fields: Mapping[str, str] = field(default_factory=dict)
+    schema_blocking_keys: Mapping[str, str] = field(default_factory=dict)
+    retention_days: int | None = None
     retention: tuple[RetentionItem, ...] = ()
     privacy: tuple[PrivacyEvaluation, ...] = ()
     audit: tuple[AuditEntry, ...] = ()

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from service.reports.model import (
     DEFAULT_K,
     AuditVerification,
+    PrivacyEvaluation,
     ProjectReport,
     RunReport,
     ScoreHistogram,
@@ -190,6 +191,29 @@ def _cluster_rows(report: RunReport, k: int) -> list[dict[str, Any]]:
             for c, m, p in zip(sizes, matches, possible, strict=True)]
 
 
+def privacy_view(items: tuple[PrivacyEvaluation, ...], k: int = DEFAULT_K
+                 ) -> list[dict[str, Any]]:
+    """Shared privacy checks with every count under the k rule. Where guesses or correct
+    guesses are hidden, their precision and rate are hidden too (either would give the count
+    away together with the number of encodings)."""
+    out = []
+    for ev in items:
+        attacks = []
+        for a in ev.attacks:
+            guesses, correct = present_count(a.guesses, k), present_count(a.correct, k)
+            hide = guesses.suppressed or correct.suppressed
+            attacks.append({
+                "attack": a.attack.replace("_", " "),
+                "encodings": present_count(a.encodings, k),
+                "guesses": guesses, "correct": correct,
+                "precision": "hidden" if hide else f"{a.precision:.1%}",
+                "rate": "hidden" if hide else f"{a.rate:.2%}",
+            })
+        out.append({"ev": ev, "attacks": attacks,
+                    "counts": {name: present_count(c, k) for name, c in ev.counts.items()}})
+    return out
+
+
 def run_view(report: RunReport, k: int = DEFAULT_K) -> dict[str, Any]:
     """The display values of a run report, with every count passed through the k rule."""
     return {
@@ -214,6 +238,7 @@ def run_view(report: RunReport, k: int = DEFAULT_K) -> dict[str, Any]:
         "retention": [
             {"item": item, "status": item.status(report.generated_at)} for item in report.retention
         ],
+        "privacy": privacy_view(report.privacy, k),
     }
 
 
@@ -228,6 +253,7 @@ def project_view(report: ProjectReport, k: int = DEFAULT_K) -> dict[str, Any]:
         "retention": [
             {"item": item, "status": item.status(report.generated_at)} for item in report.retention
         ],
+        "privacy": privacy_view(report.privacy, k),
     }
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from linkage.schema import LinkageSchema
 from service import audit
 from service.auth import (
     CurrentPrincipal,
@@ -22,6 +24,7 @@ from service.auth import (
 )
 from service.db.models import (
     AuditEntry,
+    PrivacyEvaluation,
     Project,
     ProjectAgency,
     ProjectDpo,
@@ -30,7 +33,7 @@ from service.db.models import (
     Upload,
     utcnow,
 )
-from service.errors import Conflict, error_responses
+from service.errors import Conflict, ServiceError, error_responses
 from service.schemas import (
     AgencyOut,
     AgencyUploadFigures,
@@ -39,6 +42,7 @@ from service.schemas import (
     ProjectReport,
     ProjectUpdate,
 )
+from service.uploads import delete_after
 
 __all__ = ["project_out", "router"]
 
@@ -57,8 +61,28 @@ def project_out(session: Session, p: Project) -> ProjectOut:
         filter_bits=p.filter_bits, format_version=p.format_version,
         agencies=[AgencyOut(name=a.agency, scores_agreed=a.scores_agreed) for a in agencies],
         dpos=list(dpos), matching=p.matching, allow_agency_runs=p.allow_agency_runs,
-        release_scores=p.release_scores, created_at=p.created_at, updated_at=p.updated_at,
+        release_scores=p.release_scores, retention_days=p.retention_days,
+        linkage_schema=p.linkage_schema, created_at=p.created_at, updated_at=p.updated_at,
     )
+
+
+def _checked_schema(body: ProjectCreate) -> dict[str, Any] | None:
+    """The schema document, validated, and its fingerprint checked against the project's."""
+    if body.linkage_schema is None:
+        return None
+    try:
+        schema = LinkageSchema.model_validate(body.linkage_schema)
+    except ValidationError as exc:
+        n = exc.error_count()
+        raise ServiceError(422, "invalid_linkage_schema",
+                           f"linkage_schema is not a valid linkage schema ({n} problem(s); "
+                           "check it with `linkage schema check`)") from None
+    fingerprint = schema.fingerprint()
+    if fingerprint != body.schema_fingerprint:
+        raise ServiceError(422, "linkage_schema_mismatch",
+                           f"the fingerprint of linkage_schema ({fingerprint[:12]}...) does "
+                           "not equal schema_fingerprint")
+    return schema.model_dump(mode="json")
 
 
 def _set_members(session: Session, project_id: str, body: ProjectCreate | ProjectUpdate) -> None:
@@ -75,6 +99,7 @@ def _set_members(session: Session, project_id: str, body: ProjectCreate | Projec
              responses=error_responses(401, 403, 422))
 def create_project(body: ProjectCreate, principal: OperatorPrincipal, session: SessionDep
                    ) -> ProjectOut:
+    linkage_schema = _checked_schema(body)
     now = utcnow()
     project = Project(
         id=f"prj_{secrets.token_hex(8)}", name=body.name,
@@ -83,6 +108,7 @@ def create_project(body: ProjectCreate, principal: OperatorPrincipal, session: S
             "format_version"].default,
         matching=body.matching.model_dump(mode="json"), allow_agency_runs=body.allow_agency_runs,
         release_scores=body.release_scores, created_at=now, updated_at=now,
+        linkage_schema=linkage_schema, retention_days=body.retention_days,
     )
     session.add(project)
     session.flush()
@@ -90,7 +116,9 @@ def create_project(body: ProjectCreate, principal: OperatorPrincipal, session: S
     audit.record(session, principal.actor, "project.created", f"project {project.id}",
                  project_id=project.id,
                  detail={"agencies": [a.name for a in body.agencies], "dpos": body.dpos,
-                         "release_scores": body.release_scores})
+                         "release_scores": body.release_scores,
+                         "retention_days": body.retention_days,
+                         "linkage_schema": linkage_schema is not None})
     out = project_out(session, project)
     session.commit()
     return out
@@ -142,6 +170,11 @@ def update_project(project_id: str, body: ProjectUpdate, request: Request,
             setattr(project, name, value)
     if body.matching is not None:
         project.matching = body.matching.model_dump(mode="json")
+    if "retention_days" in body.model_fields_set:
+        project.retention_days = body.retention_days
+        for up in session.execute(select(Upload).where(
+                Upload.project_id == project_id, Upload.status == "current")).scalars():
+            up.delete_after = delete_after(project, up.created_at)
     _set_members(session, project_id, body)
     project.updated_at = utcnow()
     audit.record(session, principal.actor, "project.updated", f"project {project_id}",
@@ -164,6 +197,7 @@ def delete_project(project_id: str, request: Request, principal: OperatorPrincip
         session.execute(delete(RunResult).where(RunResult.run_id.in_(run_ids)))
     session.execute(delete(Run).where(Run.project_id == project_id))
     session.execute(delete(Upload).where(Upload.project_id == project_id))
+    session.execute(delete(PrivacyEvaluation).where(PrivacyEvaluation.project_id == project_id))
     session.execute(delete(ProjectAgency).where(ProjectAgency.project_id == project_id))
     session.execute(delete(ProjectDpo).where(ProjectDpo.project_id == project_id))
     session.execute(delete(Project).where(Project.id == project_id))
@@ -197,7 +231,8 @@ def project_report(project_id: str, request: Request, principal: ReportReader,
             agency=a.name, has_upload=a.name in current,
             record_count=current[a.name].record_count if a.name in current else None,
             size_bytes=current[a.name].size_bytes if a.name in current else None,
-            uploaded_at=current[a.name].created_at if a.name in current else None)
+            uploaded_at=current[a.name].created_at if a.name in current else None,
+            delete_after=current[a.name].delete_after if a.name in current else None)
         for a in pout.agencies
     ]
     by_status = dict(session.execute(

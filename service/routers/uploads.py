@@ -27,7 +27,14 @@ from service.errors import (
 )
 from service.schemas import UploadOut
 from service.storage import BlobWriter
-from service.uploads import CONTENT_TYPES, ValidatedUpload, new_upload_id, validate
+from service.uploads import (
+    CONTENT_TYPES,
+    ValidatedUpload,
+    delete_after,
+    erase_upload,
+    new_upload_id,
+    validate,
+)
 
 __all__ = ["router", "upload_out"]
 
@@ -52,7 +59,8 @@ def upload_out(u: Upload, *, created: bool = True) -> UploadOut:
         source_format=u.source_format, sha256=u.sha256, size_bytes=u.size_bytes,  # type: ignore[arg-type]
         record_count=u.record_count,
         format_version=int(u.file_metadata.get("format_version", FORMAT_VERSION)),
-        created_at=u.created_at, ended_at=u.ended_at, created=created,
+        created_at=u.created_at, ended_at=u.ended_at,
+        delete_after=u.delete_after if u.status == "current" else None, created=created,
     )
 
 
@@ -123,7 +131,8 @@ def _make_current(request: Request, session: Session, principal: Principal, proj
                     status="current", source_format=fmt, sha256=sha, size_bytes=size,
                     record_count=md.record_count,
                     file_metadata=_metadata_json(md), blob_name=blob_name,
-                    created_at=now, ended_at=None)
+                    created_at=now, ended_at=None,
+                    delete_after=delete_after(project, now))
         session.add(up)
         detail = {"records": md.record_count, "bytes": size, "format": fmt}
         if cur is not None:
@@ -272,12 +281,7 @@ def get_upload(project_id: str, upload_id: str, request: Request, principal: Age
 def delete_upload(project_id: str, upload_id: str, request: Request,
                   principal: AgencyPrincipal, session: SessionDep) -> Response:
     up = _own_upload(session, principal, project_id, upload_id, request, lock=True)
-    blob = up.blob_name
-    outcome = "success" if up.status != "deleted" else "already_deleted"
-    up.status, up.blob_name = "deleted", None
-    up.ended_at = up.ended_at or utcnow()
-    audit.record(session, principal.actor, "upload.deleted", f"upload {up.id}", outcome,
-                 project_id=project_id)
+    blob = erase_upload(session, up, principal.actor, "upload.deleted")
     session.commit()
     request.app.state.store.delete(blob)
     return Response(status_code=204)
