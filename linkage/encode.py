@@ -131,9 +131,36 @@ def _init_worker(schema_json: str, key: SecretKey, date_order: DateOrder | None)
                                    date_order=date_order)
 
 
-def _encode_in_worker(frame: pd.DataFrame, first_row: int, on_error: OnError) -> EncodedBatch:
+def _encode_in_worker(frame: pd.DataFrame, first_row: int, on_error: OnError) -> _FlatBatch:
     assert _worker_encoder is not None
-    return _worker_encoder.encode(frame, first_row=first_row, on_error=on_error)
+    return _flatten(_worker_encoder.encode(frame, first_row=first_row, on_error=on_error))
+
+
+@dataclass
+class _FlatBatch:
+    """A batch as it crosses the process boundary: each blocking key's per-record arrays as
+    one flat array and offsets, so that pickling costs a few buffers, not one per record."""
+
+    batch: EncodedBatch
+    blocking: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def _flatten(batch: EncodedBatch) -> _FlatBatch:
+    flat = {}
+    for name, keys in batch.data.blocking.items():
+        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum([len(k) for k in keys], out=offsets[1:])
+        values = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+        flat[name] = (values.astype(np.uint64, copy=False), offsets)
+    return _FlatBatch(replace(batch, data=replace(batch.data, blocking={})), flat)
+
+
+def _as_batch(result: EncodedBatch | _FlatBatch) -> EncodedBatch:
+    if isinstance(result, EncodedBatch):
+        return result
+    blocking = {name: np.split(values, offsets[1:-1]) for name, (values, offsets)
+                in result.blocking.items()}
+    return replace(result.batch, data=replace(result.batch.data, blocking=blocking))
 
 
 class _InlinePool:
@@ -251,7 +278,7 @@ def encode_file(
 
             def drain_one() -> None:
                 fut, n = pending.popleft()
-                batch: EncodedBatch = fut.result()
+                batch = _as_batch(fut.result())
                 writer.write(batch.data)
                 rejects.extend(batch.rejects)
                 digests.append(ref_digests(batch.data.refs.tolist()))

@@ -19,7 +19,7 @@ import jellyfish
 from linkage.errors import NormalisationError, SchemaError
 from linkage.normalize.dates import PartialDate
 
-__all__ = ["PHONETIC_ALGORITHMS", "date_tokens", "phonetic_codes", "qgrams", "whole"]
+__all__ = ["PHONETIC_ALGORITHMS", "date_tokens", "part_qgrams", "phonetic_codes", "qgrams", "whole"]
 
 PAD = "_"
 
@@ -47,14 +47,29 @@ def qgrams(s: str, q: int = 2, padding: bool = True) -> list[str]:
     bits. ``""`` gives ``[]``. Raises ``SchemaError`` when ``q < 1``.
     """
     _check_text(s)
-    if isinstance(q, bool) or not isinstance(q, int) or q < 1:
-        raise SchemaError("q-gram length must be a positive integer")
+    _check_q(q)
     if not s:
         return []
     text = f"{PAD * (q - 1)}{s}{PAD * (q - 1)}" if padding else s
     if len(text) < q:
         return [text]
     return sorted({text[i : i + q] for i in range(len(text) - q + 1)})
+
+
+def part_qgrams(s: str, q: int = 2, padding: bool = True) -> list[str]:
+    """Sorted distinct q-grams of the space-separated parts of ``s``: the union of
+    ``qgrams(part, q, padding)`` over its parts, in one pass."""
+    _check_text(s)
+    _check_q(q)
+    pad = PAD * (q - 1) if padding else ""
+    grams: set[str] = set()
+    for part in s.split():
+        text = f"{pad}{part}{pad}"
+        if len(text) < q:
+            grams.add(text)
+        else:
+            grams.update([text[i : i + q] for i in range(len(text) - q + 1)])
+    return sorted(grams)
 
 
 def phonetic_codes(s: str, algorithm: str) -> list[str]:
@@ -122,6 +137,11 @@ def whole(s: str) -> list[str]:
     """The whole value as one token: ``[s]``, or ``[]`` for ``""``."""
     _check_text(s)
     return [s] if s else []
+
+
+def _check_q(q: object) -> None:
+    if isinstance(q, bool) or not isinstance(q, int) or q < 1:
+        raise SchemaError("q-gram length must be a positive integer")
 
 
 def _check_text(s: object) -> None:

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Literal
 
 import numpy as np
@@ -42,6 +43,7 @@ from linkage.bloom.packing import pack_positions
 from linkage.errors import InputRecordError, NormalisationError
 from linkage.format import EncodedData, FileMetadata
 from linkage.keys import SecretKey, derive_project_key, derive_subkey, key_id
+from linkage.normalize.dates import fast_iso_dates
 from linkage.schema import DateNormaliser, FieldSpec, LinkageSchema, NameNormaliser
 
 __all__ = ["BatchEncoder", "EncodedBatch", "Reject", "ref_digests"]
@@ -203,11 +205,22 @@ class BatchEncoder:
             batch.memo[key] = got
         return got
 
+    def _fast_dates(self, spec: FieldSpec, values: list[str], batch: _Batch) -> None:
+        """Seed the memo with the dates that the columnwise fast path parses."""
+        if not isinstance(spec.normaliser, DateNormaliser):
+            return
+        nid = self._normaliser_ids[spec.name]
+        for raw, iso in zip(values, fast_iso_dates(values, ambiguous=spec.normaliser.ambiguous),
+                            strict=True):
+            if iso is not None:
+                batch.memo[(nid, raw)] = iso
+
     def _cell_ids(self, spec: FieldSpec, col: Column, batch: _Batch, ids: dict[str, int]) -> np.ndarray:
         """Cell id per record for one column; rows with bad values are rejected."""
         batch.rejects.add_codes(col, col.bad, col.name)
         table = np.full(len(col.values) + 1, -1, dtype=np.int64)  # last entry: code -1
         reasons: dict[int, str] = {}
+        self._fast_dates(spec, col.values, batch)
         for code, raw in enumerate(col.values):
             if code in col.bad or not raw.strip():
                 continue
@@ -335,21 +348,22 @@ class BatchEncoder:
     def _tables(self, spec: FieldSpec, keys: np.ndarray, universe: list[str], salts: list[str],
                 salted: bool) -> list[np.ndarray]:
         """One filter per distinct (cell, salt) key, for each filter length in use."""
-        token_ids: dict[str, int] = {}
-        pair_key: list[int] = []
-        pair_token: list[int] = []
         n_salts = len(salts)
-        for k, key in enumerate(keys.tolist()):
-            cell, salt = divmod(key, n_salts)
-            suffix = f"\x1f{salts[salt]}" if salted else ""
-            for t in tokenise_value(spec, universe[cell]):
-                pair_key.append(k)
-                pair_token.append(token_ids.setdefault(t + suffix, len(token_ids)))
+        cells, cell_of_key = np.unique(keys // n_salts, return_inverse=True)
+        flat, starts, texts = _cell_tokens(spec, cells, universe)
+        sizes = np.diff(starts)[cell_of_key]
+        pair_key = np.repeat(np.arange(len(keys), dtype=np.int64), sizes)
+        pair_token = flat[_ranges(starts[cell_of_key], sizes)]
+        if salted:  # the salt is part of the hashed token: one token per (token, salt)
+            pair_salt = (keys % n_salts)[pair_key]
+            distinct, pair_token = np.unique(pair_token * n_salts + pair_salt, return_inverse=True)
+            texts = [f"{texts[t]}\x1f{salts[s]}"
+                     for t, s in zip((distinct // n_salts).tolist(), (distinct % n_salts).tolist(),
+                                     strict=True)]
         words = token_words(self.schema.filter.hash_function, self._field_keys[spec.name],
-                            list(token_ids), spec.weight)
-        rows = np.repeat(np.asarray(pair_key, dtype=np.int64), spec.weight)
-        tok = np.asarray(pair_token, dtype=np.int64)
-        return [pack_positions(rows, (words[tok] % np.uint32(b)).reshape(-1), len(keys), b)
+                            texts, spec.weight)
+        rows = np.repeat(pair_key, spec.weight)
+        return [pack_positions(rows, (words[pair_token] % np.uint32(b)).reshape(-1), len(keys), b)
                 for b in self._lengths]
 
     def _field_filters(self, spec: FieldSpec, cells: _FieldCells, counts: np.ndarray,
@@ -393,21 +407,25 @@ class BatchEncoder:
 
     def _row_values(self, fields: dict[str, _FieldCells], name: str, counts: np.ndarray) -> list[str]:
         """Per variant row, the field's value (its cells joined in column order)."""
-        parts: list[list[str]] = [[] for _ in range(int(counts.sum()))]
-        universe = fields[name].universe
+        universe = np.asarray([*fields[name].universe, ""], dtype=object)
+        out = np.full(int(counts.sum()), "", dtype=object)
         for rows, ids in self._gathers(fields[name], counts):
-            for r, i in zip(rows.tolist(), ids.tolist(), strict=True):
-                parts[r].append(universe[i])
-        return [" ".join(p) for p in parts]
+            so_far, value = out[rows], universe[ids]
+            out[rows] = np.where(so_far == "", value, so_far + " " + value)
+        return out.tolist()
 
     def _part_values(self, fields: dict[str, _FieldCells], part, counts: np.ndarray) -> pd.DataFrame:
         """Long table (vrow, value) of one blocking-key part over all variant rows."""
         spec = self.schema.field(part.field)
         codes, uniques = pd.factorize(pd.Series(self._row_values(fields, part.field, counts)))
         lists = [blocking_part_values(spec, part, v) if v else [] for v in uniques.tolist()]
-        per_row = pd.Series([lists[c] for c in codes.tolist()], dtype=object)
-        long = per_row.explode().dropna()
-        return pd.DataFrame({"vrow": long.index.to_numpy(np.int64), "v": long.to_numpy(object)})
+        sizes = np.asarray([len(x) for x in lists], dtype=np.int64)
+        flat = np.empty(int(sizes.sum()), dtype=object)
+        flat[:] = list(chain.from_iterable(lists))
+        starts = np.cumsum(sizes) - sizes
+        row_sizes = sizes[codes]
+        vrow = np.repeat(np.arange(len(codes), dtype=np.int64), row_sizes)
+        return pd.DataFrame({"vrow": vrow, "v": flat[_ranges(starts[codes], row_sizes)]})
 
     def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, list[np.ndarray]]:
         """Per blocking key, each record's sorted distinct keyed hashes (uint64)."""
@@ -424,11 +442,7 @@ class BatchEncoder:
             assert combos is not None
             msgs = bk.name + "\x1f" + combos["v"]
             codes, uniques = pd.factorize(msgs)
-            digests = np.asarray(
-                [int.from_bytes(hmac.digest(self._blocking_key, m.encode("utf-8"), "sha256")[:8],
-                                "little") for m in uniques.tolist()],
-                dtype=np.uint64,
-            )
+            digests = _digests64(self._blocking_key, uniques.tolist())
             pairs = pd.DataFrame({"r": record_of_row[combos["vrow"].to_numpy(np.int64)],
                                   "d": digests[codes] if len(codes) else np.zeros(0, np.uint64)})
             pairs = pairs.drop_duplicates().sort_values(["r", "d"], kind="stable")
@@ -466,6 +480,30 @@ class BatchEncoder:
                             record_ids=[ids[i] for i in keep])
 
 
+def _cell_tokens(spec: FieldSpec, cells: np.ndarray, universe: list[str]):
+    """Tokens of each distinct cell: (token ids flat, start offsets per cell, token texts)."""
+    lists = [tokenise_value(spec, universe[cell]) for cell in cells.tolist()]
+    starts = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in lists], out=starts[1:])
+    flat = np.empty(int(starts[-1]), dtype=object)
+    flat[:] = list(chain.from_iterable(lists))
+    codes, texts = pd.factorize(flat)
+    return codes.astype(np.int64, copy=False), starts, texts.tolist()
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s + n) for each (s, n)."""
+    total = int(sizes.sum())
+    ends = np.cumsum(sizes)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - sizes - starts, sizes)
+
+
+def _digests64(key: bytes, messages: list[str]) -> np.ndarray:
+    """First 8 bytes (little-endian uint64) of HMAC-SHA256(key, message) for each message."""
+    joined = b"".join([hmac.digest(key, m.encode("utf-8"), "sha256")[:8] for m in messages])
+    return np.frombuffer(joined, dtype="<u8").astype(np.uint64)
+
+
 def _select(cells: _FieldCells, keep: np.ndarray) -> _FieldCells:
     return replace(
         cells,
@@ -476,7 +514,5 @@ def _select(cells: _FieldCells, keep: np.ndarray) -> _FieldCells:
 
 def ref_digests(refs: Iterable[str]) -> np.ndarray:
     """64-bit digests of references, for a bounded-memory duplicate check over a whole run."""
-    return np.asarray(
-        [int.from_bytes(hashlib.sha256(r.encode()).digest()[:8], "little") for r in refs],
-        dtype=np.uint64,
-    )
+    joined = b"".join([hashlib.sha256(r.encode()).digest()[:8] for r in refs])
+    return np.frombuffer(joined, dtype="<u8").astype(np.uint64)

@@ -71,7 +71,7 @@ def tokenise_value(spec: FieldSpec, value: str) -> list[str]:
     if isinstance(t, QGramTokeniser):
         if not t.per_part:
             return tok.qgrams(value, q=t.q, padding=t.padding)
-        return sorted({g for part in value.split() for g in tok.qgrams(part, q=t.q, padding=t.padding)})
+        return tok.part_qgrams(value, q=t.q, padding=t.padding)
     if isinstance(t, PhoneticTokeniser):
         return tok.phonetic_codes(value, t.algorithm)
     if isinstance(t, WholeTokeniser):
@@ -98,11 +98,18 @@ def blocking_part_values(spec: FieldSpec, part: BlockingKeyPart, value: str) -> 
     """Values one blocking-key part takes for a normalised value (several for name parts)."""
     if not value:
         return []
-    if part.transform == "phonetic_parts":
+    if part.transform in ("phonetic_parts", "phonetic_pairs"):
         algo = spec.tokeniser.algorithm if isinstance(spec.tokeniser, PhoneticTokeniser) else "nysiis"
-        return tok.phonetic_codes(value, algo)
+        codes = tok.phonetic_codes(value, algo)
+        if part.transform == "phonetic_parts" or len(codes) < 2:
+            return codes
+        return [f"{a} {b}" for i, a in enumerate(codes) for b in codes[i + 1:]]
     if part.transform == "year":
         return [value[:4]] if value[:4].isdigit() else []
+    if part.transform == "month_day":
+        # unordered, so that swapped day and month (dd/mm vs mm/dd) give the same value
+        md = value.split("-")[1:]
+        return ["-".join(sorted(md))] if len(md) == 2 else []
     if part.transform == "prefix3":
         return [value[:3]]
     return [value]

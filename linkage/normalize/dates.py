@@ -41,12 +41,16 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import pandas as pd
+
 from linkage.errors import NormalisationError, SchemaError
 
-__all__ = ["MAX_YEAR", "MIN_YEAR", "AmbiguityRule", "PartialDate", "parse_date"]
+__all__ = ["MAX_YEAR", "MIN_YEAR", "AmbiguityRule", "PartialDate", "fast_iso_dates", "parse_date"]
 
 MIN_YEAR = 1900
 MAX_YEAR = 2100
@@ -181,3 +185,66 @@ def _check(year: int, month: int | None, day: int | None) -> None:
 
 def _is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+# --- fast path for a batch of values -------------------------------------------------------
+
+_FAST_SHAPES = (
+    r"(?P<y1>[0-9]{4})(?P<s1>[-/.])(?P<m1>[0-9]{1,2})(?P=s1)(?P<d1>[0-9]{1,2})",
+    r"(?P<a>[0-9]{1,2})(?P<s2>[-/. ])(?P<b>[0-9]{1,2})(?P=s2)(?P<y2>[0-9]{4})",
+    r"(?P<y3>[0-9]{4})(?P<m3>[0-9]{2})(?P<d3>[0-9]{2})",
+)
+_FAST = r"\A(?:" + "|".join(_FAST_SHAPES) + r")\Z"
+_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def fast_iso_dates(values: Sequence[str], *, ambiguous: AmbiguityRule = "day_first") -> list[str | None]:
+    """``parse_date(v, ambiguous=...).iso()`` for each value in the common plain shapes
+    (``1987-03-14``, ``14/03/1987``, ``19870314``) that are valid dates, computed columnwise;
+    ``None`` where the value needs ``parse_date`` (other shapes, unknown parts, errors)."""
+    if ambiguous not in _RULES:
+        raise SchemaError("unknown day/month ambiguity rule")
+    if not len(values):
+        return []
+    parts = pd.Series(list(values), dtype=object).str.extract(_FAST)
+    ymd = _year_first(parts)
+    pair = _pair_year(parts, ambiguous)
+    year, month, day = (np.where(ymd[0] > 0, ymd[i], pair[i]) for i in range(3))
+    ok = _valid(year, month, day)
+    return [f"{y:04d}-{m:02d}-{d:02d}" if good else None for y, m, d, good in
+            zip(year.tolist(), month.tolist(), day.tolist(), ok.tolist(), strict=True)]
+
+
+def _ints(col: pd.Series) -> np.ndarray:
+    return pd.to_numeric(col, errors="coerce").fillna(-1).to_numpy(np.int64)
+
+
+def _year_first(parts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y1, y3 = _ints(parts["y1"]), _ints(parts["y3"])
+    eight = (y3 >= MIN_YEAR) & (y3 <= MAX_YEAR)  # other eight digits read as ddmmyyyy
+    year = np.where(y1 >= 0, y1, np.where(eight, y3, -1))
+    month = np.where(y1 >= 0, _ints(parts["m1"]), _ints(parts["m3"]))
+    day = np.where(y1 >= 0, _ints(parts["d1"]), _ints(parts["d3"]))
+    return year, month, day
+
+
+def _pair_year(parts: pd.DataFrame, rule: AmbiguityRule):
+    """Year, month, day of ``nn/nn/yyyy`` (and of ``ddmmyyyy``), as ``_from_pair`` reads them."""
+    a, b, year = _ints(parts["a"]), _ints(parts["b"]), _ints(parts["y2"])
+    y3, m3, d3 = _ints(parts["y3"]), _ints(parts["m3"]), _ints(parts["d3"])
+    eight = (y3 >= 0) & (year < 0)  # digits "ddmm" "yy" "yy"
+    a, b = np.where(eight, y3 // 100, a), np.where(eight, y3 % 100, b)
+    year = np.where(eight, m3 * 100 + d3, year)
+    month_first = (b > 12) & (a <= 12)
+    if rule == "month_first":
+        month_first = (a <= 12) & (a != b)
+    elif rule == "error":  # ambiguous: left to parse_date, which gives the reason
+        year = np.where((a <= 12) & (b <= 12) & (a != b), -1, year)
+    return year, np.where(month_first, a, b), np.where(month_first, b, a)
+
+
+def _valid(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    ok = (year >= MIN_YEAR) & (year <= MAX_YEAR) & (month >= 1) & (month <= 12) & (day >= 1)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = _DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    return ok & (day <= days)

@@ -34,7 +34,7 @@ def test_encode_file_round_trip(tmp_path, people, fixed_key, suffix):
     assert all(r.startswith("r-") and len(r) == 34 for r in data.refs)
     # Muhammad has two aliases, the Ukrainian record none
     assert data.variant_counts.tolist()[:2] == [3, 1]
-    assert set(md.blocking_keys) == {"phon_surname_year"}
+    assert set(md.blocking_keys) == {"phon_surname_year", "phon_month_day", "phon_pairs", "dob_sex"}
 
 
 def test_parallel_equals_inline(tmp_path, people, fixed_key):

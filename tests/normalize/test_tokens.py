@@ -4,7 +4,14 @@ from hypothesis import strategies as st
 
 from linkage.errors import NormalisationError, SchemaError
 from linkage.normalize.dates import PartialDate, parse_date
-from linkage.tokens import PHONETIC_ALGORITHMS, date_tokens, phonetic_codes, qgrams, whole
+from linkage.tokens import (
+    PHONETIC_ALGORITHMS,
+    date_tokens,
+    part_qgrams,
+    phonetic_codes,
+    qgrams,
+    whole,
+)
 
 
 @pytest.mark.parametrize(
@@ -122,3 +129,10 @@ def test_phonetic_properties(s, algorithm):
     assert codes == sorted(set(codes)) == phonetic_codes(s, algorithm)
     assert len(codes) <= len(s.split())
     assert all(codes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab c_\u00e9\t", max_size=12), st.integers(1, 4), st.booleans())
+def test_part_qgrams_is_the_union_of_per_part_qgrams(s: str, q: int, padding: bool) -> None:
+    want = sorted({g for part in s.split() for g in qgrams(part, q=q, padding=padding)})
+    assert part_qgrams(s, q, padding) == want
