@@ -211,7 +211,7 @@ def engine_time(files: dict[str, Path], config: MatchConfig, out: Path
 
 
 def service_time(server: Server, files: dict[str, Path], pid: str, tokens: dict[str, str],
-                 op: str) -> tuple[float, float, int, str]:
+                 op: str) -> tuple[float, float, int, str, dict]:
     t0 = time.perf_counter()
     for a, path in files.items():
         with ServiceClient(server.url, tokens[a], timeout=3600) as client:
@@ -226,7 +226,7 @@ def service_time(server: Server, files: dict[str, Path], pid: str, tokens: dict[
     total = time.perf_counter() - t0
     if done["status"] != "succeeded":
         raise RuntimeError(f"run {done['status']}: {done.get('error')}")
-    return t_upload, total, done["summary"]["groups"], run["id"]
+    return t_upload, total, done["summary"]["groups"], run["id"], done["summary"]["durations"]
 
 
 async def _latency(url: str, pid: str, run_id: str, tokens: dict[str, str], totals: dict,
@@ -294,6 +294,9 @@ def bench_run(folder: Path, n: int, repeat: int, clients: int, requests_each: in
         "service_upload": statistics.median(s[0] for s in svc),
         "service_total": statistics.median(s[1] for s in svc),
         "service_groups": svc[0][2],
+        # The run's own stage times (run summary ``durations``), medians.
+        "service_stages": {k: statistics.median(s[4].get(k, 0.0) for s in svc)
+                           for k in svc[0][4]},
         "peak_rss": peak,
         "p50_ms": 1000 * lat[len(lat) // 2],
         "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))],
@@ -346,6 +349,8 @@ def main() -> None:
               f"(target <= +25%) | |\n"
               f"| service overhead vs read + link only | {100 * over_link:+.0f}% | |\n"
               f"| server peak RSS | {r['peak_rss']:.0f} MiB | |")
+        print("service run stages (median seconds): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in r["service_stages"].items()))
         print(f"| results page ({r['page']} rows) | clients | requests | p50 | p99 | req/s |\n"
               f"|---|---|---|---|---|---|\n"
               f"| GET .../results | {r['clients']} | {r['requests']:,} | {r['p50_ms']:.1f} ms | "

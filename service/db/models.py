@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -39,6 +40,7 @@ __all__ = [
     "ProjectDpo",
     "Run",
     "RunResult",
+    "RunResultBlock",
     "Upload",
     "utcnow",
 ]
@@ -246,6 +248,23 @@ class RunResult(Base):
     decision: Mapped[str] = mapped_column(String(16))
     other_agencies: Mapped[str] = mapped_column(Text)  # comma-separated agency names
     score: Mapped[float] = mapped_column(Float)
+
+
+class RunResultBlock(Base):
+    """Up to ``service.results_store.BLOCK_ROWS`` consecutive result rows of one agency in
+    one run (positions ``block * BLOCK_ROWS`` on), as one Arrow IPC stream: runs are saved
+    a few hundred blocks at a time instead of hundreds of thousands of rows. Runs saved
+    before blocks existed keep their rows in ``run_results``."""
+
+    __tablename__ = "run_result_blocks"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    agency: Mapped[str] = mapped_column(String(100), primary_key=True)
+    block: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rows: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AuditEntry(Base):

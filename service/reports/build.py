@@ -121,7 +121,8 @@ def build_run_report(session: Session, project: Project, run: Run, *,
                      audit_check: AuditVerification | None = None) -> RunReport:
     summary: dict[str, Any] = run.summary or {}
     config: dict[str, Any] = run.config or {}
-    clusters = _cluster_sizes(session, run)
+    stored = summary.get("report")  # aggregates stored with the run (absent: older runs)
+    clusters = _cluster_sizes(session, run, stored)
     uploads = _uploads(session, run)
     hist_raw = summary.get("score_histogram")
     threshold = config.get("threshold")
@@ -132,7 +133,7 @@ def build_run_report(session: Session, project: Project, run: Run, *,
         project=project.name,
         run=run.id,
         status=run.status,
-        agencies=_agency_counts(session, run, summary),
+        agencies=_agency_counts(session, run, summary, stored),
         schema_fingerprint=project.schema_fingerprint,
         filter_bits=project.filter_bits,
         threshold=threshold,
@@ -146,7 +147,7 @@ def build_run_report(session: Session, project: Project, run: Run, *,
                            if k not in ("blocking", "threshold", "possible_threshold")}),
         matches_total=sum(c.matches for c in clusters),
         possible_total=sum(c.possible for c in clusters),
-        pairs=_pair_counts(session, run),
+        pairs=_pair_counts(session, run, stored),
         cluster_sizes=clusters,
         histogram=display_histogram(hist_raw),
         estimated_precision=precision,
@@ -170,31 +171,47 @@ def _durations(raw: Mapping[str, Any]) -> tuple[StageDuration, ...]:
     return tuple(stages)
 
 
-def _agency_counts(session: Session, run: Run, summary: Mapping[str, Any]
-                   ) -> tuple[AgencyCount, ...]:
+def _agency_counts(session: Session, run: Run, summary: Mapping[str, Any],
+                   stored: Mapping[str, Any] | None = None) -> tuple[AgencyCount, ...]:
     """Per agency: records of its input and the groups (by decision) holding its records."""
     records = summary.get("records") or {a: v.get("record_count", 0) for a, v in run.inputs.items()}
-    linked = {(a, d): int(n) for a, d, n in session.execute(
-        select(RunResult.agency, RunResult.decision, func.count(func.distinct(RunResult.match_id)))
-        .where(RunResult.run_id == run.id).group_by(RunResult.agency, RunResult.decision))}
+    if stored is not None:
+        linked = {(a, d): int(n) for a, c in stored["agency_groups"].items()
+                  for d, n in c.items()}
+    else:
+        linked = {(a, d): int(n) for a, d, n in session.execute(
+            select(RunResult.agency, RunResult.decision,
+                   func.count(func.distinct(RunResult.match_id)))
+            .where(RunResult.run_id == run.id).group_by(RunResult.agency, RunResult.decision))}
     return tuple(AgencyCount(a, int(records.get(a, 0)), matched=linked.get((a, "match"), 0),
                              possible=linked.get((a, "possible"), 0)) for a in sorted(run.inputs))
 
 
-def _pair_counts(session: Session, run: Run) -> tuple[PairCount, ...]:
-    """Per pair of agencies: the groups holding records of both (a self-join on the group)."""
-    a, b = aliased(RunResult), aliased(RunResult)
-    rows = session.execute(
-        select(a.agency, b.agency, a.decision, func.count(func.distinct(a.match_id)))
-        .join(b, (b.run_id == a.run_id) & (b.match_id == a.match_id) & (b.agency > a.agency))
-        .where(a.run_id == run.id).group_by(a.agency, b.agency, a.decision))
-    counts = {(x, y, d): int(n) for x, y, d, n in rows}
+def _pair_counts(session: Session, run: Run, stored: Mapping[str, Any] | None = None
+                 ) -> tuple[PairCount, ...]:
+    """Per pair of agencies: the groups holding records of both (stored with the run, or a
+    self-join on the group for older runs)."""
+    if stored is not None:
+        counts = {(*k.split("|", 1), d): int(n) for k, c in stored["pair_groups"].items()
+                  for d, n in c.items()}
+    else:
+        a, b = aliased(RunResult), aliased(RunResult)
+        rows = session.execute(
+            select(a.agency, b.agency, a.decision, func.count(func.distinct(a.match_id)))
+            .join(b, (b.run_id == a.run_id) & (b.match_id == a.match_id)
+                  & (b.agency > a.agency))
+            .where(a.run_id == run.id).group_by(a.agency, b.agency, a.decision))
+        counts = {(x, y, d): int(n) for x, y, d, n in rows}
     return tuple(PairCount(x, y, counts.get((x, y, "match"), 0), counts.get((x, y, "possible"), 0))
                  for x, y in itertools.combinations(sorted(run.inputs), 2))
 
 
-def _cluster_sizes(session: Session, run: Run) -> tuple[ClusterSize, ...]:
+def _cluster_sizes(session: Session, run: Run, stored: Mapping[str, Any] | None = None
+                   ) -> tuple[ClusterSize, ...]:
     """Groups by their number of records, per decision."""
+    if stored is not None:
+        return tuple(ClusterSize(int(n), int(c.get("match", 0)), int(c.get("possible", 0)))
+                     for n, c in sorted(stored["cluster_sizes"].items(), key=lambda x: int(x[0])))
     per_group = (select(RunResult.decision.label("decision"), func.count().label("size"))
                  .where(RunResult.run_id == run.id)
                  .group_by(RunResult.match_id, RunResult.decision).subquery())

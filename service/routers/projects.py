@@ -30,6 +30,7 @@ from service.db.models import (
     ProjectDpo,
     Run,
     RunResult,
+    RunResultBlock,
     Upload,
     utcnow,
 )
@@ -195,6 +196,7 @@ def delete_project(project_id: str, request: Request, principal: OperatorPrincip
         Upload.project_id == project_id)).scalar_one()
     if run_ids:
         session.execute(delete(RunResult).where(RunResult.run_id.in_(run_ids)))
+        session.execute(delete(RunResultBlock).where(RunResultBlock.run_id.in_(run_ids)))
     session.execute(delete(Run).where(Run.project_id == project_id))
     session.execute(delete(Upload).where(Upload.project_id == project_id))
     session.execute(delete(PrivacyEvaluation).where(PrivacyEvaluation.project_id == project_id))

@@ -16,13 +16,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth import AgencyPrincipal, Principal, ReadSessionDep, audit_now
-from service.db.models import Project, ProjectAgency, Run, RunResult
+from service.db.models import Project, ProjectAgency, Run
 from service.db.session import Database
 from service.errors import AuditEvent, Conflict, NotFound, ServiceError, error_responses
+from service.results_store import ResultRecord, read_rows
 from service.routers.runs import find_run
 from service.schemas import ResultRow, ResultsPage
 
@@ -61,24 +62,11 @@ def _resolve(session: Session, principal: Principal, project_id: str, run_id: st
     return run, bool(found.release_scores and found.scores_agreed)
 
 
-def _row(r: Row, scores: bool) -> ResultRow:
+def _row(r: ResultRecord, scores: bool) -> ResultRow:
     return ResultRow(record_ref=r.record_ref, match_id=r.match_id,
                      decision=r.decision,  # type: ignore[arg-type]
                      other_agencies=r.other_agencies.split(",") if r.other_agencies else [],
                      score=round(r.score, 6) if scores else None)
-
-
-_COLUMNS = (RunResult.position, RunResult.record_ref, RunResult.match_id, RunResult.decision,
-            RunResult.other_agencies, RunResult.score)
-
-
-def _batch(session: Session, run_id: str, agency: str, start: int, limit: int) -> list[Row]:
-    """Plain rows (no ORM objects): pages are the hottest read of the service."""
-    return list(session.execute(
-        select(*_COLUMNS).where(RunResult.run_id == run_id, RunResult.agency == agency,
-                                RunResult.position >= start)
-        .order_by(RunResult.position).limit(limit)
-    ))
 
 
 def _parse_cursor(cursor: str | None) -> int:
@@ -99,7 +87,7 @@ def results_page(project_id: str, run_id: str, request: Request, principal: Agen
     size = min(limit or settings.results_page_size, settings.results_page_max)
     start = _parse_cursor(cursor)
     run, scores = _resolve(session, principal, project_id, run_id, request)
-    rows = _batch(session, run.id, principal.subject, start, size + 1)
+    rows = read_rows(session, run, principal.subject, start, size + 1)
     more = len(rows) > size
     rows = rows[:size]
     total = int((run.summary or {}).get("result_rows", {}).get(principal.subject, 0))
@@ -112,11 +100,11 @@ def results_page(project_id: str, run_id: str, request: Request, principal: Agen
     return page
 
 
-def _stream_rows(db: Database, run_id: str, agency: str) -> Iterator[list[Row]]:
+def _stream_rows(db: Database, run: Run, agency: str) -> Iterator[list[ResultRecord]]:
     start = 0
     while True:
         with db.read_session() as s:
-            rows = _batch(s, run_id, agency, start, _BATCH)
+            rows = read_rows(s, run, agency, start, _BATCH)
             s.commit()
         if not rows:
             return
@@ -124,14 +112,14 @@ def _stream_rows(db: Database, run_id: str, agency: str) -> Iterator[list[Row]]:
         start = rows[-1].position + 1
 
 
-def _csv(db: Database, run_id: str, agency: str, scores: bool) -> Iterator[bytes]:
+def _csv(db: Database, run: Run, agency: str, scores: bool) -> Iterator[bytes]:
     header = ["record_ref", "match_id", "decision", "other_agencies"] + (["score"] if scores
                                                                         else [])
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     yield buf.getvalue().encode()
-    for rows in _stream_rows(db, run_id, agency):
+    for rows in _stream_rows(db, run, agency):
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         for r in rows:
@@ -142,10 +130,10 @@ def _csv(db: Database, run_id: str, agency: str, scores: bool) -> Iterator[bytes
         yield buf.getvalue().encode()
 
 
-def _parquet(db: Database, run_id: str, agency: str, scores: bool) -> bytes:
+def _parquet(db: Database, run: Run, agency: str, scores: bool) -> bytes:
     cols: dict[str, list] = {"record_ref": [], "match_id": [], "decision": [],
                              "other_agencies": [], "score": []}
-    for rows in _stream_rows(db, run_id, agency):
+    for rows in _stream_rows(db, run, agency):
         for r in rows:
             cols["record_ref"].append(r.record_ref)
             cols["match_id"].append(r.match_id)
@@ -190,7 +178,7 @@ def download_results(project_id: str, run_id: str, request: Request,
     name = f"results-{run.id}-{principal.subject}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if format == "csv":
-        return StreamingResponse(_csv(db, run.id, principal.subject, scores),
+        return StreamingResponse(_csv(db, run, principal.subject, scores),
                                  media_type="text/csv", headers=headers)
-    return Response(_parquet(db, run.id, principal.subject, scores),
+    return Response(_parquet(db, run, principal.subject, scores),
                     media_type="application/vnd.apache.parquet", headers=headers)

@@ -278,3 +278,46 @@ def test_stale_heartbeat_is_recovered_without_restart(service, tmp_path):
     assert done["status"] == "failed" and done["restartable"] is True
     with service.state.db.session() as s:
         assert s.execute(select(Run.status).where(Run.status == "running")).first() is None
+
+
+def test_report_aggregates_stored_with_the_run_match_the_results(three):
+    """The per-agency, per-pair and cluster-size counts stored with a run (read by the DPO
+    reports) equal what the agencies' result rows give."""
+    from collections import Counter
+    from itertools import combinations
+
+    from service.reports import build
+
+    api, pid, tokens = three["api"], three["pid"], three["tokens"]
+    run = _run(three)
+    assert run["status"] == "succeeded", run
+    rows = {a: api.all_results(tokens[a], pid, run["id"], limit=70) for a in AGENCIES}
+    groups: dict[str, tuple[str, set[str]]] = {}
+    sizes: Counter = Counter()
+    for a, items in rows.items():
+        for r in items:
+            groups.setdefault(r["match_id"], (r["decision"], set()))[1].add(a)
+            sizes[r["match_id"]] += 1
+
+    def count(select) -> tuple[int, int]:
+        picked = [d for mid, (d, ags) in groups.items() if select(ags)]
+        return picked.count("match"), picked.count("possible")
+
+    db = three["service"].app.state.db
+    with db.read_session() as s:
+        stored_run = s.get(Run, run["id"])
+        summary = stored_run.summary
+        stored = summary["report"]
+        agencies = build._agency_counts(s, stored_run, summary, stored)
+        pairs = build._pair_counts(s, stored_run, stored)
+        clusters = build._cluster_sizes(s, stored_run, stored)
+        s.commit()
+    assert [(c.matched, c.possible) for c in agencies] == \
+        [count(lambda ags, a=a: a in ags) for a in AGENCIES]
+    assert [(p.matches, p.possible) for p in pairs] == \
+        [count(lambda ags, x=x, y=y: {x, y} <= ags) for x, y in combinations(AGENCIES, 2)]
+    by_size: dict[int, Counter] = {}
+    for mid, n in sizes.items():
+        by_size.setdefault(n, Counter())[groups[mid][0]] += 1
+    assert [(c.size, c.matches, c.possible) for c in clusters] == \
+        [(n, c["match"], c["possible"]) for n, c in sorted(by_size.items())]
