@@ -34,6 +34,7 @@ from linkage.bloom.fieldvalues import (
     blocking_part_values,
     is_decomposable,
     normalise_value,
+    phonetic_cell_codes,
     salt_of,
     tokenise_value,
 )
@@ -49,6 +50,7 @@ from linkage.schema import DateNormaliser, FieldSpec, LinkageSchema, NameNormali
 __all__ = ["BatchEncoder", "EncodedBatch", "Reject", "ref_digests"]
 
 OnError = Literal["fail", "skip"]
+_PHONETIC = ("phonetic_parts", "phonetic_pairs")
 _MAX_ID_LENGTH = 256
 
 
@@ -414,9 +416,12 @@ class BatchEncoder:
             out[rows] = np.where(so_far == "", value, so_far + " " + value)
         return out.tolist()
 
-    def _part_values(self, fields: dict[str, _FieldCells], part, counts: np.ndarray) -> pd.DataFrame:
+    def _part_values(self, fields: dict[str, _FieldCells], part, counts: np.ndarray,
+                     memo: dict | None = None) -> pd.DataFrame:
         """Long table (vrow, value) of one blocking-key part over all variant rows."""
         spec = self.schema.field(part.field)
+        if part.transform in _PHONETIC and is_decomposable(spec):
+            return self._phonetic_part_values(spec, fields[part.field], part, counts, memo)
         codes, uniques = pd.factorize(pd.Series(self._row_values(fields, part.field, counts)))
         lists = [blocking_part_values(spec, part, v) if v else [] for v in uniques.tolist()]
         sizes = np.asarray([len(x) for x in lists], dtype=np.int64)
@@ -427,14 +432,64 @@ class BatchEncoder:
         vrow = np.repeat(np.arange(len(codes), dtype=np.int64), row_sizes)
         return pd.DataFrame({"vrow": vrow, "v": flat[_ranges(starts[codes], row_sizes)]})
 
+    def _phonetic_part_values(self, spec: FieldSpec, cells: _FieldCells, part,
+                              counts: np.ndarray, memo: dict | None = None) -> pd.DataFrame:
+        """``_part_values`` for phonetic parts, computed once per distinct cell.
+
+        The codes of a variant row are the sorted union of its cells' codes (``phonetic_codes``
+        works part by part), and pairs are taken over that union as the per-row path does.
+        """
+        memo = {} if memo is None else memo
+        if spec.name not in memo:  # shared by the blocking keys using this field
+            gathers = self._gathers(cells, counts)
+            rows = np.concatenate([r for r, _ in gathers]) if gathers else np.zeros(0, np.int64)
+            ids = np.concatenate([i for _, i in gathers]) if gathers else np.zeros(0, np.int64)
+            used, pos = np.unique(ids, return_inverse=True)
+            lists = phonetic_cell_codes(spec, [cells.universe[c] for c in used.tolist()])
+            memo[spec.name] = rows, pos.reshape(-1), lists
+        rows, pos, lists = memo[spec.name]
+        names = sorted(set(chain.from_iterable(lists)))  # code id order = string order
+        index = {c: k for k, c in enumerate(names)}
+        sizes = np.asarray([len(x) for x in lists], dtype=np.int64)
+        flat = np.fromiter((index[c] for x in lists for c in x), dtype=np.int64,
+                           count=int(sizes.sum()))
+        starts = np.cumsum(sizes) - sizes
+        row_sizes = sizes[pos]
+        n_codes = max(len(names), 1)
+        pair = np.unique(np.repeat(rows, row_sizes) * n_codes
+                         + flat[_ranges(starts[pos], row_sizes)])  # sorted by (vrow, code)
+        vrow, code = pair // n_codes, pair % n_codes
+        texts = np.empty(len(names), dtype=object)
+        texts[:] = names
+        if part.transform == "phonetic_parts":
+            return pd.DataFrame({"vrow": vrow, "v": texts[code]})
+        # phonetic_pairs: each unordered pair of a row's distinct codes, or its only code
+        bounds = np.flatnonzero(np.r_[True, vrow[1:] != vrow[:-1]]) if len(vrow) else vrow
+        k = np.diff(np.r_[bounds, len(vrow)])
+        k_of = np.repeat(k, k)
+        single = k_of == 1
+        after = k_of - 1 - (np.arange(len(vrow)) - np.repeat(bounds, k))  # later codes in row
+        first = np.repeat(np.arange(len(vrow)), after)
+        second = _ranges(np.arange(len(vrow)) + 1, after)
+        pair_ids, pair_of = np.unique(code[first] * n_codes + code[second], return_inverse=True)
+        pair_texts = np.empty(len(pair_ids), dtype=object)
+        pair_texts[:] = [f"{names[a]} {names[b]}" for a, b in
+                         zip((pair_ids // n_codes).tolist(), (pair_ids % n_codes).tolist(),
+                             strict=True)]
+        return pd.DataFrame({
+            "vrow": np.concatenate([vrow[single], vrow[first]]),
+            "v": np.concatenate([texts[code[single]], pair_texts[pair_of.reshape(-1)]]),
+        })
+
     def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, list[np.ndarray]]:
         """Per blocking key, each record's sorted distinct keyed hashes (uint64)."""
         record_of_row = np.repeat(np.arange(len(counts)), counts)
         out: dict[str, list[np.ndarray]] = {}
+        memo: dict = {}
         for bk in self.schema.blocking_keys:
             combos = None
             for part in bk.parts:
-                long = self._part_values(fields, part, counts)
+                long = self._part_values(fields, part, counts, memo)
                 combos = long if combos is None else combos.merge(long, on="vrow")
                 if combos is not long:
                     combos = pd.DataFrame({"vrow": combos["vrow"],

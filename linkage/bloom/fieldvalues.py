@@ -27,6 +27,7 @@ __all__ = [
     "blocking_part_values",
     "is_decomposable",
     "normalise_value",
+    "phonetic_cell_codes",
     "salt_of",
     "tokenise_value",
 ]
@@ -94,13 +95,36 @@ def salt_of(spec: FieldSpec, value: str) -> str:
     return value
 
 
+def _phonetic_algorithm(spec: FieldSpec) -> str:
+    return spec.tokeniser.algorithm if isinstance(spec.tokeniser, PhoneticTokeniser) else "nysiis"
+
+
+def phonetic_cell_codes(spec: FieldSpec, values: list[str]) -> list[list[str]]:
+    """For each normalised value, the codes the "phonetic_parts" blocking part gives it.
+
+    ``phonetic_codes`` works part by part, so each distinct space-separated part is encoded
+    once; a value's codes are the sorted union of its parts' codes.
+    """
+    algo = _phonetic_algorithm(spec)
+    memo: dict[str, list[str]] = {}
+    out: list[list[str]] = []
+    for value in values:
+        codes: set[str] = set()
+        for word in value.split():
+            got = memo.get(word)
+            if got is None:
+                got = memo[word] = tok.phonetic_codes(word, algo)
+            codes.update(got)
+        out.append(sorted(codes))
+    return out
+
+
 def blocking_part_values(spec: FieldSpec, part: BlockingKeyPart, value: str) -> list[str]:
     """Values one blocking-key part takes for a normalised value (several for name parts)."""
     if not value:
         return []
     if part.transform in ("phonetic_parts", "phonetic_pairs"):
-        algo = spec.tokeniser.algorithm if isinstance(spec.tokeniser, PhoneticTokeniser) else "nysiis"
-        codes = tok.phonetic_codes(value, algo)
+        codes = tok.phonetic_codes(value, _phonetic_algorithm(spec))
         if part.transform == "phonetic_parts" or len(codes) < 2:
             return codes
         return [f"{a} {b}" for i, a in enumerate(codes) for b in codes[i + 1:]]
