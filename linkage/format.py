@@ -52,6 +52,7 @@ __all__ = [
     "iter_parquet_batches",
     "read_encoded",
     "read_metadata",
+    "same_columns",
 ]
 
 FORMAT_VERSION = 1
@@ -340,6 +341,19 @@ def _rows_from_bytes(blobs: list[bytes], counts: np.ndarray, bits: int, src: str
     return np.frombuffer(raw, dtype="<u8").astype(np.uint64).reshape(-1, bits // 64)
 
 
+def _column_type(t: pa.DataType) -> object:
+    """A column type for comparison: list types by their value type only, because writers
+    name the inner field differently ("item", "element") for the same list<uint64>."""
+    return ("list", t.value_type) if pa.types.is_list(t) else t
+
+
+def same_columns(actual: pa.Schema, expected: pa.Schema) -> bool:
+    """True when ``actual`` has exactly the columns of ``expected``, in order, by type."""
+    return actual.names == expected.names and all(
+        _column_type(a.type) == _column_type(e.type) for a, e in zip(actual, expected, strict=True)
+    )
+
+
 def _validate_records(refs: list, counts: np.ndarray, md: FileMetadata, src: str) -> None:
     for i, r in enumerate(refs):
         if not isinstance(r, str) or not 0 < len(r) <= _MAX_REF_LENGTH:
@@ -371,8 +385,7 @@ def _read_parquet(path: str | Path, src: str) -> tuple[FileMetadata, EncodedData
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise EncodedFileError(f"{src}: cannot read Parquet data ({exc})") from None
-    expected = _arrow_schema(md)
-    if not table.schema.remove_metadata().equals(expected):
+    if not same_columns(table.schema, _arrow_schema(md)):
         raise EncodedFileError(f"{src}: columns do not match format version {FORMAT_VERSION}")
     refs = table.column("ref").to_pylist()
     counts = table.column("n_variants").to_numpy().astype(np.uint8)

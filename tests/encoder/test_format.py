@@ -129,3 +129,28 @@ def test_compatibility_names_both_files():
     with pytest.raises(CompatibilityError, match=r"a\.parquet and b\.parquet differ in key id"):
         check_compatible({"a.parquet": a, "b.parquet": b})
     check_compatible({"a": a, "c": _metadata()})
+
+
+def test_list_columns_written_with_another_inner_field_name_are_accepted(tmp_path):
+    """Other Parquet writers call the list item "element"; the column is the same."""
+    import pyarrow as pa
+
+    md = _metadata(field_bits={})
+    data = _data(np.random.default_rng(5), 4, md)
+    path = tmp_path / "x.parquet"
+    with EncodedFileWriter(path, md) as w:
+        w.write(data)
+    table = pq.read_table(path)
+    renamed = pa.list_(pa.field("element", pa.uint64()))
+    pairs = zip(table.column_names, table.columns, strict=True)
+    cols = [c.cast(renamed) if n == "bk.bk" else c for n, c in pairs]
+    fields = [pa.field(n, renamed if n == "bk.bk" else table.schema.field(n).type, nullable=False)
+              for n in table.column_names]
+    other = pa.Table.from_arrays(cols, schema=pa.schema(fields, metadata=table.schema.metadata))
+    meta = json.dumps(json.loads(md.to_json()) | {"record_count": 4}).encode()
+    with pq.ParquetWriter(path, other.schema) as w:
+        w.write_table(other)
+        w.add_key_value_metadata({b"pprl": meta})
+    assert pq.read_schema(path).field("bk.bk").type.value_field.name == "element"
+    _, back = read_encoded(path)
+    _assert_same(data, back)
