@@ -43,9 +43,11 @@ from linkage.errors import CompatibilityError, EncodedFileError
 
 __all__ = [
     "FORMAT_VERSION",
+    "MAX_REF_LENGTH",
     "EncodedData",
     "EncodedFileWriter",
     "FileMetadata",
+    "arrow_schema",
     "check_compatible",
     "concat_encoded",
     "detect_format",
@@ -58,7 +60,7 @@ __all__ = [
 FORMAT_VERSION = 1
 METADATA_KEY = b"pprl"
 FileFormat = Literal["parquet", "ndjson"]
-_MAX_REF_LENGTH = 256
+MAX_REF_LENGTH = 256
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,8 @@ class EncodedData:
 # --- writing -----------------------------------------------------------------------------
 
 
-def _arrow_schema(md: FileMetadata) -> pa.Schema:
+def arrow_schema(md: FileMetadata) -> pa.Schema:
+    """The Parquet columns a file with this metadata has (the one definition of them)."""
     cols = [
         pa.field("ref", pa.string(), nullable=False),
         pa.field("n_variants", pa.uint8(), nullable=False),
@@ -205,7 +208,7 @@ def _to_table(md: FileMetadata, data: EncodedData) -> pa.Table:
         pa.array([k.tolist() for k in data.blocking[n]], type=pa.list_(pa.uint64()))
         for n in md.blocking_keys
     ]
-    return pa.Table.from_arrays(arrays, schema=_arrow_schema(md))
+    return pa.Table.from_arrays(arrays, schema=arrow_schema(md))
 
 
 def _b64(raw: bytes, width: int) -> list[str]:
@@ -231,7 +234,7 @@ class EncodedFileWriter:
                                          dir=self.path.parent or ".")
         os.close(fd)
         if self.fmt == "parquet":
-            self._pq = pq.ParquetWriter(self._tmp, _arrow_schema(self.metadata), compression="zstd")
+            self._pq = pq.ParquetWriter(self._tmp, arrow_schema(self.metadata), compression="zstd")
         else:
             self._fh = open(self._tmp, "w", encoding="utf-8", newline="\n")
             # The header's record count is unknown until the end; NDJSON readers take the
@@ -269,7 +272,7 @@ class EncodedFileWriter:
             if self._pq is not None:
                 if exc_type is None:
                     if self._count == 0:  # an empty file still needs its footer metadata
-                        self._pq.write_table(_arrow_schema(self.metadata).empty_table())
+                        self._pq.write_table(arrow_schema(self.metadata).empty_table())
                     self._pq.add_key_value_metadata({METADATA_KEY: final_md.to_json().encode()})
                 self._pq.close()
             if self._fh is not None:
@@ -356,7 +359,7 @@ def same_columns(actual: pa.Schema, expected: pa.Schema) -> bool:
 
 def _validate_records(refs: list, counts: np.ndarray, md: FileMetadata, src: str) -> None:
     for i, r in enumerate(refs):
-        if not isinstance(r, str) or not 0 < len(r) <= _MAX_REF_LENGTH:
+        if not isinstance(r, str) or not 0 < len(r) <= MAX_REF_LENGTH:
             raise EncodedFileError(f"{src}: record {i}: invalid record reference")
     if len(set(refs)) != len(refs):
         raise EncodedFileError(f"{src}: duplicate record references")
@@ -385,7 +388,7 @@ def _read_parquet(path: str | Path, src: str) -> tuple[FileMetadata, EncodedData
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise EncodedFileError(f"{src}: cannot read Parquet data ({exc})") from None
-    if not same_columns(table.schema, _arrow_schema(md)):
+    if not same_columns(table.schema, arrow_schema(md)):
         raise EncodedFileError(f"{src}: columns do not match format version {FORMAT_VERSION}")
     refs = table.column("ref").to_pylist()
     counts = table.column("n_variants").to_numpy().astype(np.uint8)

@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session
 
 from linkage.errors import DecryptionError, EncodedFileError
 from linkage.format import (
-    _MAX_REF_LENGTH,
     FORMAT_VERSION,
+    MAX_REF_LENGTH,
     METADATA_KEY,
     EncodedData,
     EncodedFileWriter,
     FileMetadata,
-    _arrow_schema,  # the one definition of the Parquet columns (private in linkage.format)
+    arrow_schema,
     read_encoded,
     read_metadata,
     same_columns,
@@ -156,7 +156,7 @@ def _check_parquet(reader: BlobReader, md: FileMetadata, label: str) -> None:
     ``tests/service/test_uploads.py`` checks that it agrees with ``read_encoded``."""
     try:
         pf = pq.ParquetFile(reader)
-        if not same_columns(pf.schema_arrow, _arrow_schema(md)):
+        if not same_columns(pf.schema_arrow, arrow_schema(md)):
             raise _reject("malformed_file", f"{label}: columns do not match format version "
                           f"{FORMAT_VERSION}")
         if pf.metadata.num_rows != md.record_count:
@@ -167,7 +167,7 @@ def _check_parquet(reader: BlobReader, md: FileMetadata, label: str) -> None:
         if len(refs):
             lengths = pc.utf8_length(refs)
             if refs.null_count or pc.min(lengths).as_py() < 1 or \
-                    pc.max(lengths).as_py() > _MAX_REF_LENGTH:
+                    pc.max(lengths).as_py() > MAX_REF_LENGTH:
                 raise _reject("malformed_file", f"{label}: invalid record reference")
             if pc.count_distinct(refs).as_py() != len(refs):
                 raise _reject("malformed_file", f"{label}: duplicate record references")
@@ -274,7 +274,7 @@ def _load_columnar(reader: BlobReader) -> EncodedData:
     src = str(reader)
     md = read_metadata(reader)
     table = pq.read_table(reader)
-    if not same_columns(table.schema, _arrow_schema(md)):
+    if not same_columns(table.schema, arrow_schema(md)):
         raise EncodedFileError(f"{src}: columns do not match format version {FORMAT_VERSION}")
     if table.num_rows != md.record_count:
         raise EncodedFileError(f"{src}: holds {table.num_rows} records but its metadata says "

@@ -227,9 +227,9 @@ def _raw_parquet(path, md, refs, counts, clk, *, drop_clk=False) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from linkage.format import _arrow_schema
+    from linkage.format import arrow_schema
 
-    schema = _arrow_schema(md)
+    schema = arrow_schema(md)
     cols = {"ref": pa.array(refs, pa.string()), "n_variants": pa.array(counts, pa.uint8()),
             "clk": pa.array(clk, pa.binary())}
     if drop_clk:
