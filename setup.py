@@ -1,4 +1,9 @@
-"""Build the optional C similarity kernel; the package falls back to numpy if it cannot be built."""
+"""Build the optional C extensions; the package falls back to pure Python/numpy without them.
+
+* ``linkage.matching._cdice``: the Dice similarity kernel (encoded zone, no dependencies).
+* ``linkage.bloom._hmac``: batch HMAC-SHA256 through OpenSSL's libcrypto for the encoder
+  (plaintext zone); needs the OpenSSL 3 headers (Debian: libssl-dev).
+"""
 
 from setuptools import Extension, setup
 
@@ -9,6 +14,13 @@ setup(
             sources=["linkage/matching/_cdice.c"],
             extra_compile_args=["-O3", "-std=c11"],
             optional=True,
-        )
+        ),
+        Extension(
+            "linkage.bloom._hmac",
+            sources=["linkage/bloom/_hmac.c"],
+            extra_compile_args=["-O2", "-std=c11"],
+            libraries=["crypto"],
+            optional=True,
+        ),
     ]
 )

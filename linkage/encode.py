@@ -20,18 +20,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linkage.bloom.encoder import (
     BatchEncoder,
     DateOrder,
-    EncodedBatch,
     OnError,
     Reject,
     ref_digests,
 )
 from linkage.errors import InputRecordError, SchemaError
-from linkage.format import EncodedData, EncodedFileWriter, FileMetadata, concat_encoded
+from linkage.format import (
+    EncodedData,
+    EncodedFileWriter,
+    FileMetadata,
+    concat_encoded,
+    data_to_table,
+)
 from linkage.keys import SecretKey
 from linkage.schema import LinkageSchema
 
@@ -131,36 +137,31 @@ def _init_worker(schema_json: str, key: SecretKey, date_order: DateOrder | None)
                                    date_order=date_order)
 
 
-def _encode_in_worker(frame: pd.DataFrame, first_row: int, on_error: OnError) -> _FlatBatch:
+def _encode_in_worker(frame: pd.DataFrame, first_row: int, on_error: OnError) -> _TableBatch:
     assert _worker_encoder is not None
-    return _flatten(_worker_encoder.encode(frame, first_row=first_row, on_error=on_error))
+    return _as_table_batch(_worker_encoder, frame, first_row, on_error)
 
 
 @dataclass
-class _FlatBatch:
-    """A batch as it crosses the process boundary: each blocking key's per-record arrays as
-    one flat array and offsets, so that pickling costs a few buffers, not one per record."""
+class _TableBatch:
+    """An encoded chunk as it crosses the process boundary: the records already as the
+    output's Arrow table (a few buffers to pickle, and no conversion left for the main
+    process), plus what the main process needs besides writing."""
 
-    batch: EncodedBatch
-    blocking: dict[str, tuple[np.ndarray, np.ndarray]]
-
-
-def _flatten(batch: EncodedBatch) -> _FlatBatch:
-    flat = {}
-    for name, keys in batch.data.blocking.items():
-        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum([len(k) for k in keys], out=offsets[1:])
-        values = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
-        flat[name] = (values.astype(np.uint64, copy=False), offsets)
-    return _FlatBatch(replace(batch, data=replace(batch.data, blocking={})), flat)
+    table: pa.Table
+    rows: np.ndarray
+    rejects: list[Reject]
+    record_ids: list[str]
+    refs: list[str]
+    ref_digests: np.ndarray
 
 
-def _as_batch(result: EncodedBatch | _FlatBatch) -> EncodedBatch:
-    if isinstance(result, EncodedBatch):
-        return result
-    blocking = {name: np.split(values, offsets[1:-1]) for name, (values, offsets)
-                in result.blocking.items()}
-    return replace(result.batch, data=replace(result.batch.data, blocking=blocking))
+def _as_table_batch(encoder: BatchEncoder, frame: pd.DataFrame, first_row: int,
+                    on_error: OnError) -> _TableBatch:
+    batch = encoder.encode(frame, first_row=first_row, on_error=on_error)
+    refs = batch.data.refs.tolist()
+    return _TableBatch(data_to_table(encoder.metadata, batch.data), batch.rows, batch.rejects,
+                       batch.record_ids, refs, ref_digests(refs))
 
 
 class _InlinePool:
@@ -172,7 +173,7 @@ class _InlinePool:
     def submit(self, fn, frame: pd.DataFrame, first_row: int, on_error: OnError) -> Future:
         fut: Future = Future()
         try:
-            fut.set_result(self.encoder.encode(frame, first_row=first_row, on_error=on_error))
+            fut.set_result(_as_table_batch(self.encoder, frame, first_row, on_error))
         except BaseException as exc:  # delivered to the caller through the future
             fut.set_exception(exc)
         return fut
@@ -278,13 +279,13 @@ def encode_file(
 
             def drain_one() -> None:
                 fut, n = pending.popleft()
-                batch = _as_batch(fut.result())
-                writer.write(batch.data)
+                batch: _TableBatch = fut.result()
+                writer.write_table(batch.table)
                 rejects.extend(batch.rejects)
-                digests.append(ref_digests(batch.data.refs.tolist()))
+                digests.append(batch.ref_digests)
                 rows.append(batch.rows)
                 if ref_map is not None:
-                    ref_map.write(batch.record_ids, batch.data.refs.tolist())
+                    ref_map.write(batch.record_ids, batch.refs)
                 if progress:
                     progress(n)
 

@@ -50,11 +50,13 @@ __all__ = [
     "arrow_schema",
     "check_compatible",
     "concat_encoded",
+    "data_to_table",
     "detect_format",
     "iter_parquet_batches",
     "read_encoded",
     "read_metadata",
     "same_columns",
+    "table_to_data",
 ]
 
 FORMAT_VERSION = 1
@@ -194,20 +196,34 @@ def _split_bytes(arr: np.ndarray, counts: np.ndarray) -> list[bytes]:
     return out
 
 
-def _to_table(md: FileMetadata, data: EncodedData) -> pa.Table:
+def _binary_rows(arr: np.ndarray, counts: np.ndarray) -> pa.Array:
+    """One binary value per record: its variant rows' bytes, built from buffers (no copies
+    per record)."""
+    raw = np.ascontiguousarray(arr).astype("<u8", copy=False)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts.astype(np.int64) * (arr.shape[1] * 8), out=offsets[1:])
+    large = pa.Array.from_buffers(pa.large_binary(), len(counts),
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(raw)])
+    return large.cast(pa.binary())  # checked: a batch over 2 GiB raises instead of wrapping
+
+
+def _uint64_lists(keys: list[np.ndarray]) -> pa.Array:
+    offsets = np.zeros(len(keys) + 1, dtype=np.int32)
+    np.cumsum([len(k) for k in keys], out=offsets[1:])
+    values = np.concatenate(keys).astype(np.uint64, copy=False) if keys else np.zeros(0, np.uint64)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, type=pa.uint64()))
+
+
+def data_to_table(md: FileMetadata, data: EncodedData) -> pa.Table:
+    """Records as the Arrow table a Parquet file of this metadata holds (checked first)."""
+    _check_batch(md, data)
     arrays = [
         pa.array(data.refs.tolist(), type=pa.string()),
         pa.array(data.variant_counts, type=pa.uint8()),
-        pa.array(_split_bytes(data.clk, data.variant_counts), type=pa.binary()),
+        _binary_rows(data.clk, data.variant_counts),
     ]
-    arrays += [
-        pa.array(_split_bytes(data.fields[n], data.variant_counts), type=pa.binary())
-        for n in md.field_bits
-    ]
-    arrays += [
-        pa.array([k.tolist() for k in data.blocking[n]], type=pa.list_(pa.uint64()))
-        for n in md.blocking_keys
-    ]
+    arrays += [_binary_rows(data.fields[n], data.variant_counts) for n in md.field_bits]
+    arrays += [_uint64_lists(data.blocking[n]) for n in md.blocking_keys]
     return pa.Table.from_arrays(arrays, schema=arrow_schema(md))
 
 
@@ -247,10 +263,23 @@ class EncodedFileWriter:
         if data.n_records == 0:
             return
         if self._pq is not None:
-            self._pq.write_table(_to_table(self.metadata, data))
+            self._pq.write_table(data_to_table(self.metadata, data))
         else:
             self._write_ndjson(data)
         self._count += data.n_records
+
+    def write_table(self, table: pa.Table) -> None:
+        """Write records already in Arrow form (``data_to_table``), e.g. built by a worker
+        process; the columns are checked against the metadata."""
+        if not same_columns(table.schema, arrow_schema(self.metadata)):
+            raise EncodedFileError("table columns do not match the file's metadata")
+        if table.num_rows == 0:
+            return
+        if self._pq is not None:
+            self._pq.write_table(table.cast(arrow_schema(self.metadata)))
+            self._count += table.num_rows
+        else:
+            self.write(table_to_data(self.metadata, table))
 
     def _write_ndjson(self, data: EncodedData) -> None:
         assert self._fh is not None
@@ -388,21 +417,56 @@ def _read_parquet(path: str | Path, src: str) -> tuple[FileMetadata, EncodedData
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise EncodedFileError(f"{src}: cannot read Parquet data ({exc})") from None
+    return md, table_to_data(md, table, src)
+
+
+def table_to_data(md: FileMetadata, table: pa.Table, src: str = "table") -> EncodedData:
+    """The records of an Arrow table with the columns of ``arrow_schema(md)``, validated as a
+    file's are (``src`` names the table in errors)."""
     if not same_columns(table.schema, arrow_schema(md)):
         raise EncodedFileError(f"{src}: columns do not match format version {FORMAT_VERSION}")
     refs = table.column("ref").to_pylist()
     counts = table.column("n_variants").to_numpy().astype(np.uint8)
     _validate_records(refs, counts, md, src)
-    clk = _rows_from_bytes(table.column("clk").to_pylist(), counts, md.filter_bits, src, "clk")
+    clk = _rows_from_column(table.column("clk"), counts, md.filter_bits, src, "clk")
     fields = {
-        n: _rows_from_bytes(table.column(f"f.{n}").to_pylist(), counts, b, src, f"f.{n}")
+        n: _rows_from_column(table.column(f"f.{n}"), counts, b, src, f"f.{n}")
         for n, b in md.field_bits.items()
     }
-    blocking = {
-        n: [np.asarray(v, dtype=np.uint64) for v in table.column(f"bk.{n}").to_pylist()]
-        for n in md.blocking_keys
-    }
-    return md, EncodedData(refs, counts, clk, fields, blocking)
+    blocking = {n: _lists_from_column(table.column(f"bk.{n}"), src, n) for n in md.blocking_keys}
+    return EncodedData(refs, counts, clk, fields, blocking)
+
+
+def _rows_from_column(col: pa.ChunkedArray, counts: np.ndarray, bits: int, src: str,
+                      name: str) -> np.ndarray:
+    """Filter rows from a binary column, read from its Arrow buffers (as ``_rows_from_bytes``)."""
+    if col.null_count:
+        raise EncodedFileError(f"{src}: column {name!r} has missing values")
+    arr = pa.concat_arrays(col.chunks).cast(pa.large_binary()) if col.num_chunks else \
+        pa.array([], type=pa.large_binary())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    lengths = np.diff(offsets)
+    expected = counts.astype(np.int64) * (bits // 8)
+    if len(lengths) != len(expected) or not np.array_equal(lengths, expected):
+        bad = int(np.flatnonzero(lengths != expected)[0]) if len(lengths) == len(expected) else 0
+        raise EncodedFileError(f"{src}: record {bad}: column {name!r} has the wrong length")
+    if not len(arr):
+        return np.zeros((0, bits // 64), dtype=np.uint64)
+    raw = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return raw.view("<u8").astype(np.uint64).reshape(-1, bits // 64)
+
+
+def _lists_from_column(col: pa.ChunkedArray, src: str, name: str) -> list[np.ndarray]:
+    if col.null_count or any(c.values.null_count for c in col.chunks):
+        raise EncodedFileError(f"{src}: blocking key {name!r} has missing values")
+    out: list[np.ndarray] = []
+    for chunk in col.chunks:
+        if not len(chunk):
+            continue
+        offsets = chunk.offsets.to_numpy()
+        values = chunk.values.to_numpy()[offsets[0] : offsets[-1]].astype(np.uint64)
+        out.extend(np.split(values, offsets[1:-1] - offsets[0]))
+    return out
 
 
 def _read_ndjson(path: str | Path, src: str) -> tuple[FileMetadata, EncodedData]:

@@ -19,7 +19,6 @@ cells' tokens. Other multi-column fields are joined per record first.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import chain
@@ -39,7 +38,7 @@ from linkage.bloom.fieldvalues import (
     tokenise_value,
 )
 from linkage.bloom.hardening import harden, hardened_bits
-from linkage.bloom.hashing import token_words
+from linkage.bloom.hashing import hmac_sha256_many, token_words
 from linkage.bloom.packing import pack_positions
 from linkage.errors import InputRecordError, NormalisationError
 from linkage.format import EncodedData, FileMetadata
@@ -175,10 +174,15 @@ class BatchEncoder:
     # -- references -----------------------------------------------------------------------
 
     def reference(self, record_id: str) -> str:
+        return self.references([record_id])[0]
+
+    def references(self, record_ids: list[str]) -> list[str]:
+        """The opaque reference sent out for each record id (see ``LinkageSchema.reference``)."""
         if self.schema.reference == "column":
-            return record_id
-        digest = hmac.digest(self._reference_key, record_id.encode("utf-8"), "sha256")
-        return "r-" + digest[:16].hex()
+            return list(record_ids)
+        digests = hmac_sha256_many(self._reference_key, [r.encode("utf-8") for r in record_ids])
+        hexes = digests.hex()  # 64 hex digits per record; the reference keeps the first 32
+        return ["r-" + hexes[64 * i : 64 * i + 32] for i in range(len(record_ids))]
 
     def _record_ids(self, batch: _Batch) -> list[str]:
         name = self.schema.record_id_column
@@ -482,28 +486,32 @@ class BatchEncoder:
         })
 
     def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, list[np.ndarray]]:
-        """Per blocking key, each record's sorted distinct keyed hashes (uint64)."""
+        """Per blocking key, each record's sorted distinct keyed hashes (uint64).
+
+        Part values travel as integer codes; only the distinct combinations of a key become
+        message strings ("name\x1fpart1\x1fpart2...") and are hashed.
+        """
         record_of_row = np.repeat(np.arange(len(counts)), counts)
         out: dict[str, list[np.ndarray]] = {}
         memo: dict = {}
         for bk in self.schema.blocking_keys:
-            combos = None
-            for part in bk.parts:
+            combos: pd.DataFrame | None = None
+            texts: list[np.ndarray] = []
+            for i, part in enumerate(bk.parts):
                 long = self._part_values(fields, part, counts, memo)
-                combos = long if combos is None else combos.merge(long, on="vrow")
-                if combos is not long:
-                    combos = pd.DataFrame({"vrow": combos["vrow"],
-                                           "v": combos["v_x"] + "\x1f" + combos["v_y"]})
+                values = pd.Categorical(long["v"])
+                texts.append(np.asarray(values.categories, dtype=object))
+                coded = pd.DataFrame({"vrow": long["vrow"].to_numpy(np.int64),
+                                      f"c{i}": values.codes.astype(np.int64)})
+                combos = coded if combos is None else combos.merge(coded, on="vrow")
             assert combos is not None
-            msgs = bk.name + "\x1f" + combos["v"]
-            codes, uniques = pd.factorize(msgs)
-            digests = _digests64(self._blocking_key, uniques.tolist())
-            pairs = pd.DataFrame({"r": record_of_row[combos["vrow"].to_numpy(np.int64)],
-                                  "d": digests[codes] if len(codes) else np.zeros(0, np.uint64)})
-            pairs = pairs.drop_duplicates().sort_values(["r", "d"], kind="stable")
-            bounds = np.searchsorted(pairs["r"].to_numpy(), np.arange(len(counts) + 1))
-            keys = pairs["d"].to_numpy(np.uint64)
-            out[bk.name] = [keys[bounds[i] : bounds[i + 1]] for i in range(len(counts))]
+            combined = np.zeros(len(combos), dtype=np.int64)
+            for i, t in enumerate(texts):  # mixed radix: one int per combination
+                combined = combined * len(t) + combos[f"c{i}"].to_numpy(np.int64)
+            distinct, inverse = np.unique(combined, return_inverse=True)
+            digests = _digests64(self._blocking_key, _combination_messages(bk.name, distinct, texts))
+            records = record_of_row[combos["vrow"].to_numpy(np.int64)]
+            out[bk.name] = _per_record_sorted(records, digests[inverse.reshape(-1)], len(counts))
         return out
 
     # -- public -------------------------------------------------------------------------
@@ -525,7 +533,7 @@ class BatchEncoder:
         counts = self._variant_counts(fields, len(keep))
         clk, field_filters = self._filters(fields, counts)
         data = EncodedData(
-            refs=np.asarray([self.reference(ids[i]) for i in keep], dtype=object),
+            refs=np.asarray(self.references([ids[i] for i in keep]), dtype=object),
             variant_counts=counts.astype(np.uint8),
             clk=clk,
             fields=field_filters,
@@ -555,8 +563,31 @@ def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 
 def _digests64(key: bytes, messages: list[str]) -> np.ndarray:
     """First 8 bytes (little-endian uint64) of HMAC-SHA256(key, message) for each message."""
-    joined = b"".join([hmac.digest(key, m.encode("utf-8"), "sha256")[:8] for m in messages])
-    return np.frombuffer(joined, dtype="<u8").astype(np.uint64)
+    digests = hmac_sha256_many(key, [m.encode("utf-8") for m in messages])
+    first8 = np.frombuffer(digests, dtype=np.uint8).reshape(len(messages), 32)[:, :8]
+    return np.ascontiguousarray(first8).view("<u8").reshape(-1).astype(np.uint64)
+
+
+def _combination_messages(name: str, combined: np.ndarray, texts: list[np.ndarray]) -> list[str]:
+    """The hashed message of each mixed-radix combination of part codes."""
+    parts: list[np.ndarray] = []
+    rest = combined
+    for t in reversed(texts):
+        rest, code = np.divmod(rest, len(t))
+        parts.append(t[code])
+    columns = [p.tolist() for p in reversed(parts)]
+    return ["\x1f".join((name, *values)) for values in zip(*columns, strict=True)]
+
+
+def _per_record_sorted(records: np.ndarray, digests: np.ndarray, n: int) -> list[np.ndarray]:
+    """Each record's distinct digests in ascending order."""
+    order = np.lexsort((digests, records))
+    r, d = records[order], digests[order]
+    keep = np.ones(len(r), dtype=bool)
+    keep[1:] = (r[1:] != r[:-1]) | (d[1:] != d[:-1])
+    r, d = r[keep], d[keep]
+    bounds = np.searchsorted(r, np.arange(n + 1))
+    return np.split(d, bounds[1:-1]) if n else []
 
 
 def _select(cells: _FieldCells, keep: np.ndarray) -> _FieldCells:

@@ -10,6 +10,10 @@ stream, reduced modulo the filter length:
 
 Filter lengths are multiples of 64 (<= 8192), so the modulo bias is below 2^-19.
 Nothing is cached: callers hash the unique tokens of one batch and drop the result.
+
+HMAC-SHA256 runs batched through OpenSSL (the optional ``linkage.bloom._hmac`` extension:
+the key pads are derived once per batch, ~10x faster than one ``hmac.digest`` per message);
+without the extension the same bytes come from ``hmac.digest``.
 """
 
 from __future__ import annotations
@@ -21,19 +25,40 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["HashFunction", "token_positions", "token_words"]
+try:
+    from linkage.bloom import _hmac
+except ImportError:  # the extension is optional (no compiler or no OpenSSL headers)
+    _hmac = None
+
+__all__ = ["HashFunction", "hmac_sha256_many", "token_positions", "token_words"]
 
 HashFunction = Literal["hmac-sha256", "blake2b"]
 _WORDS_PER_BLOCK = {"hmac-sha256": 8, "blake2b": 16}
 
 
-def _prf_stream(function: HashFunction, key: bytes, token: bytes, blocks: int) -> bytes:
+def hmac_sha256_many(key: bytes, messages: Sequence[bytes], counter_blocks: int = 0, *,
+                     native: bool = True) -> bytes:
+    """HMAC-SHA256(key, m) of each message, 32 bytes each, back to back.
+
+    With ``counter_blocks = b >= 1``: HMAC-SHA256(key, bytes([j]) + m) for j < b, i.e. 32*b
+    bytes per message. ``native=False`` forces the pure-Python path (tests compare the two).
+    """
+    if native and _hmac is not None:
+        ends = np.cumsum([len(m) for m in messages], dtype=np.int64)
+        return _hmac.many(key, b"".join(messages), ends.tobytes(), counter_blocks)
+    if counter_blocks == 0:
+        return b"".join([hmac.digest(key, m, "sha256") for m in messages])
+    prefixes = [bytes([j]) for j in range(counter_blocks)]
+    return b"".join([hmac.digest(key, p + m, "sha256") for m in messages for p in prefixes])
+
+
+def _prf_streams(function: HashFunction, key: bytes, tokens: Sequence[bytes], blocks: int) -> bytes:
     if function == "hmac-sha256":
-        return b"".join(hmac.digest(key, bytes([j]) + token, "sha256") for j in range(blocks))
+        return hmac_sha256_many(key, tokens, blocks)
     if function == "blake2b":
         return b"".join(
             hashlib.blake2b(bytes([j]) + token, key=key, digest_size=64).digest()
-            for j in range(blocks)
+            for token in tokens for j in range(blocks)
         )
     raise ValueError(f"unsupported hash function {function!r}")
 
@@ -44,7 +69,7 @@ def token_words(function: HashFunction, key: bytes, tokens: Sequence[str], k: in
         return np.zeros((len(tokens), max(k, 0)), dtype=np.uint32)
     per_block = _WORDS_PER_BLOCK[function]
     blocks = -(-k // per_block)
-    stream = b"".join(_prf_stream(function, key, t.encode("utf-8"), blocks) for t in tokens)
+    stream = _prf_streams(function, key, [t.encode("utf-8") for t in tokens], blocks)
     words = np.frombuffer(stream, dtype="<u4").reshape(len(tokens), blocks * per_block)
     return np.ascontiguousarray(words[:, :k], dtype=np.uint32)
 

@@ -1,3 +1,4 @@
+import itertools
 import json
 
 import numpy as np
@@ -154,3 +155,47 @@ def test_list_columns_written_with_another_inner_field_name_are_accepted(tmp_pat
     assert pq.read_schema(path).field("bk.bk").type.value_field.name == "element"
     _, back = read_encoded(path)
     _assert_same(data, back)
+
+
+def _slice(data: EncodedData, a: int, b: int) -> EncodedData:
+    off = data.row_offsets
+    return EncodedData(
+        refs=data.refs[a:b], variant_counts=data.variant_counts[a:b],
+        clk=data.clk[off[a]:off[b]], fields={k: v[off[a]:off[b]] for k, v in data.fields.items()},
+        blocking={k: v[a:b] for k, v in data.blocking.items()},
+    )
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(0, 60), cuts=st.lists(st.integers(0, 60), max_size=4),
+       seed=st.integers(0, 2**32 - 1))
+def test_round_trip_over_several_row_groups(tmp_path_factory, n, cuts, seed):
+    """Writes in several batches give several Arrow chunks per column; reading them from
+    their buffers must give the records back in order."""
+    md = _metadata()
+    data = _data(np.random.default_rng(seed), n, md)
+    bounds = sorted({0, n, *(min(c, n) for c in cuts)})
+    path = tmp_path_factory.mktemp("g") / "x.clk.parquet"
+    with EncodedFileWriter(path, md) as w:
+        for a, b in itertools.pairwise(bounds):
+            w.write(_slice(data, a, b))
+    _, back = read_encoded(path)
+    _assert_same(data, back)
+
+
+def test_wrong_filter_length_names_the_record(tmp_path):
+    import pyarrow as pa
+
+    from linkage.format import arrow_schema
+
+    md = _metadata(blocking_keys=(), field_bits={})
+    path = tmp_path / "x.clk.parquet"
+    good = np.zeros(16, dtype=np.uint8).tobytes()
+    table = pa.Table.from_arrays(
+        [pa.array(["a", "b", "c"]), pa.array([1, 1, 1], type=pa.uint8()),
+         pa.array([good, good, good[:8]], type=pa.binary())],
+        schema=arrow_schema(md))
+    meta = json.loads(md.to_json()) | {"record_count": 3}
+    pq.write_table(table.replace_schema_metadata({"pprl": json.dumps(meta)}), path)
+    with pytest.raises(EncodedFileError, match=r"record 2: column 'clk' has the wrong length"):
+        read_encoded(path)

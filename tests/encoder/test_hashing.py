@@ -65,3 +65,34 @@ def test_different_keys_give_unrelated_positions(k1, k2):
     b = token_positions("hmac-sha256", k2, tokens, 10, 1024)
     # independent uniform positions agree with probability 1/1024 each: about 2 of 2000
     assert (a == b).sum() < 20
+
+
+@settings(max_examples=50, deadline=None)
+@given(key=st.binary(min_size=1, max_size=80),
+       messages=st.lists(st.binary(max_size=90), max_size=20),
+       blocks=st.integers(0, 3))
+def test_batched_hmac_is_hmac_sha256(key, messages, blocks):
+    """The OpenSSL batch (when built) and the Python path both give HMAC-SHA256 of each
+    message, or of bytes([j]) + message for each counter block j."""
+    from linkage.bloom import hashing
+
+    expected = b"".join(
+        hmac.new(key, (bytes([j]) if blocks else b"") + m, hashlib.sha256).digest()
+        for m in messages for j in range(max(blocks, 1))
+    )
+    assert hashing.hmac_sha256_many(key, messages, blocks, native=False) == expected
+    assert hashing.hmac_sha256_many(key, messages, blocks) == expected
+
+
+def test_native_hmac_is_built_where_openssl_headers_exist():
+    """.ci/run installs libssl-dev and sets LINKAGE_TEST_REQUIRE_NATIVE, so there the fast
+    path must be built; a silent fallback would only show as a much slower encoder."""
+    import os
+
+    import pytest
+
+    from linkage.bloom import hashing
+
+    if not os.environ.get("LINKAGE_TEST_REQUIRE_NATIVE") and hashing._hmac is None:
+        pytest.skip("extension not built here (needs the OpenSSL 3 headers)")
+    assert hashing._hmac is not None
