@@ -128,7 +128,10 @@ def main() -> None:
         print(json.dumps(encode_once(Path(args.encode_once[0]), Path(args.encode_once[1]))))
         return
 
-    print(f"cores: {os.cpu_count()}")
+    from linkage.bloom import hashing
+
+    print(f"cores: {os.cpu_count()}; batch HMAC extension: "
+          f"{'yes' if hashing._hmac is not None else 'NO (hmac.digest fallback)'}")
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         rows = []

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, overload
 
 import numpy as np
 import pyarrow as pa
@@ -47,6 +48,7 @@ __all__ = [
     "EncodedData",
     "EncodedFileWriter",
     "FileMetadata",
+    "UInt64Lists",
     "arrow_schema",
     "check_compatible",
     "concat_encoded",
@@ -121,6 +123,80 @@ class FileMetadata:
             raise EncodedFileError(f"{source}: invalid record count or variant bound")
 
 
+class UInt64Lists(Sequence[np.ndarray]):
+    """One uint64 array per record, stored flat: record i's values are
+    ``values[offsets[i]:offsets[i + 1]]``. Behaves as a read-only list of arrays (indexing gives
+    views), while readers, writers and the matcher can use the two flat arrays directly
+    instead of a million small arrays."""
+
+    __slots__ = ("offsets", "values")
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=np.uint64)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        if (self.offsets.ndim != 1 or len(self.offsets) == 0 or self.offsets[0] != 0
+                or self.offsets[-1] != len(self.values) or (np.diff(self.offsets) < 0).any()):
+            raise ValueError("offsets must rise from 0 to len(values)")
+
+    @classmethod
+    def from_arrays(cls, arrays: Iterable[np.ndarray]) -> UInt64Lists:
+        if isinstance(arrays, UInt64Lists):
+            return arrays
+        arrays = list(arrays)
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum([len(a) for a in arrays], out=offsets[1:])
+        values = np.concatenate(arrays).astype(np.uint64, copy=False) if arrays else \
+            np.zeros(0, np.uint64)
+        return cls(values, offsets)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Sequence[np.ndarray]]) -> UInt64Lists:
+        flat = [cls.from_arrays(p) for p in parts]
+        if not flat:
+            return cls(np.zeros(0, np.uint64), np.zeros(1, np.int64))
+        starts = np.cumsum([0] + [len(f.values) for f in flat[:-1]])
+        offsets = np.concatenate([[0]] + [f.offsets[1:] + s for f, s in zip(flat, starts, strict=True)])
+        return cls(np.concatenate([f.values for f in flat]), offsets)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def take(self, order: np.ndarray) -> UInt64Lists:
+        """The lists of records ``order`` (any permutation or selection), vectorised."""
+        order = np.asarray(order, dtype=np.int64)
+        sizes = self.lengths[order]
+        offsets = np.zeros(len(order) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        index = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(
+            offsets[:-1] - self.offsets[order], sizes)
+        return UInt64Lists(self.values[index], offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, i: slice) -> UInt64Lists: ...
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.take(np.arange(len(self))[i])
+        n = len(self)
+        i = int(i)
+        if not -n <= i < n:
+            raise IndexError("record index out of range")
+        i %= n
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        values, offsets = self.values, self.offsets.tolist()
+        return (values[a:b] for a, b in itertools.pairwise(offsets))
+
+    def __repr__(self) -> str:
+        return f"UInt64Lists({len(self)} records, {len(self.values)} values)"
+
+
 @dataclass
 class EncodedData:
     """Encodings in memory, variant-expanded: one filter row per (record, variant).
@@ -133,7 +209,7 @@ class EncodedData:
     variant_counts: np.ndarray  # (n,) uint8, >= 1
     clk: np.ndarray  # (rows, L/64) uint64
     fields: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (rows, Lf/64)
-    blocking: dict[str, list[np.ndarray]] = field(default_factory=dict)  # name -> per record
+    blocking: dict[str, Sequence[np.ndarray]] = field(default_factory=dict)  # name -> per record
 
     def __post_init__(self) -> None:
         self.refs = np.asarray(self.refs, dtype=object)
@@ -207,11 +283,10 @@ def _binary_rows(arr: np.ndarray, counts: np.ndarray) -> pa.Array:
     return large.cast(pa.binary())  # checked: a batch over 2 GiB raises instead of wrapping
 
 
-def _uint64_lists(keys: list[np.ndarray]) -> pa.Array:
-    offsets = np.zeros(len(keys) + 1, dtype=np.int32)
-    np.cumsum([len(k) for k in keys], out=offsets[1:])
-    values = np.concatenate(keys).astype(np.uint64, copy=False) if keys else np.zeros(0, np.uint64)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, type=pa.uint64()))
+def _uint64_lists(keys: Sequence[np.ndarray]) -> pa.Array:
+    flat = UInt64Lists.from_arrays(keys)
+    return pa.ListArray.from_arrays(pa.array(flat.offsets.astype(np.int32)),
+                                    pa.array(flat.values, type=pa.uint64()))
 
 
 def data_to_table(md: FileMetadata, data: EncodedData) -> pa.Table:
@@ -456,17 +531,15 @@ def _rows_from_column(col: pa.ChunkedArray, counts: np.ndarray, bits: int, src: 
     return raw.view("<u8").astype(np.uint64).reshape(-1, bits // 64)
 
 
-def _lists_from_column(col: pa.ChunkedArray, src: str, name: str) -> list[np.ndarray]:
+def _lists_from_column(col: pa.ChunkedArray, src: str, name: str) -> UInt64Lists:
     if col.null_count or any(c.values.null_count for c in col.chunks):
         raise EncodedFileError(f"{src}: blocking key {name!r} has missing values")
-    out: list[np.ndarray] = []
+    parts = []
     for chunk in col.chunks:
-        if not len(chunk):
-            continue
-        offsets = chunk.offsets.to_numpy()
-        values = chunk.values.to_numpy()[offsets[0] : offsets[-1]].astype(np.uint64)
-        out.extend(np.split(values, offsets[1:-1] - offsets[0]))
-    return out
+        offsets = chunk.offsets.to_numpy().astype(np.int64)
+        values = chunk.values.to_numpy(zero_copy_only=False)[offsets[0] : offsets[-1]]
+        parts.append(UInt64Lists(values.astype(np.uint64), offsets - offsets[0]))
+    return UInt64Lists.concat(parts)
 
 
 def _read_ndjson(path: str | Path, src: str) -> tuple[FileMetadata, EncodedData]:
@@ -567,5 +640,5 @@ def concat_encoded(parts: list[EncodedData]) -> EncodedData:
         variant_counts=np.concatenate([p.variant_counts for p in parts]),
         clk=np.concatenate([p.clk for p in parts]),
         fields={n: np.concatenate([p.fields[n] for p in parts]) for n in first.fields},
-        blocking={n: [k for p in parts for k in p.blocking[n]] for n in first.blocking},
+        blocking={n: UInt64Lists.concat([p.blocking[n] for p in parts]) for n in first.blocking},
     )

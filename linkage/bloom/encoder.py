@@ -41,7 +41,7 @@ from linkage.bloom.hardening import harden, hardened_bits
 from linkage.bloom.hashing import hmac_sha256_many, token_words
 from linkage.bloom.packing import pack_positions
 from linkage.errors import InputRecordError, NormalisationError
-from linkage.format import EncodedData, FileMetadata
+from linkage.format import EncodedData, FileMetadata, UInt64Lists
 from linkage.keys import SecretKey, derive_project_key, derive_subkey, key_id
 from linkage.normalize.dates import fast_iso_dates
 from linkage.schema import DateNormaliser, FieldSpec, LinkageSchema, NameNormaliser
@@ -485,7 +485,7 @@ class BatchEncoder:
             "v": np.concatenate([texts[code[single]], pair_texts[pair_of.reshape(-1)]]),
         })
 
-    def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, list[np.ndarray]]:
+    def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, UInt64Lists]:
         """Per blocking key, each record's sorted distinct keyed hashes (uint64).
 
         Part values travel as integer codes; only the distinct combinations of a key become
@@ -579,15 +579,14 @@ def _combination_messages(name: str, combined: np.ndarray, texts: list[np.ndarra
     return ["\x1f".join((name, *values)) for values in zip(*columns, strict=True)]
 
 
-def _per_record_sorted(records: np.ndarray, digests: np.ndarray, n: int) -> list[np.ndarray]:
+def _per_record_sorted(records: np.ndarray, digests: np.ndarray, n: int) -> UInt64Lists:
     """Each record's distinct digests in ascending order."""
     order = np.lexsort((digests, records))
     r, d = records[order], digests[order]
     keep = np.ones(len(r), dtype=bool)
     keep[1:] = (r[1:] != r[:-1]) | (d[1:] != d[:-1])
     r, d = r[keep], d[keep]
-    bounds = np.searchsorted(r, np.arange(n + 1))
-    return np.split(d, bounds[1:-1]) if n else []
+    return UInt64Lists(d, np.searchsorted(r, np.arange(n + 1)))
 
 
 def _select(cells: _FieldCells, keep: np.ndarray) -> _FieldCells:

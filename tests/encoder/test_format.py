@@ -199,3 +199,33 @@ def test_wrong_filter_length_names_the_record(tmp_path):
     pq.write_table(table.replace_schema_metadata({"pprl": json.dumps(meta)}), path)
     with pytest.raises(EncodedFileError, match=r"record 2: column 'clk' has the wrong length"):
         read_encoded(path)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lists=st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=4), max_size=12),
+       more=st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=3), max_size=5),
+       data=st.data())
+def test_uint64_lists_behave_as_a_list_of_arrays(lists, more, data):
+    from linkage.format import UInt64Lists
+
+    arrays = [np.asarray(x, dtype=np.uint64) for x in lists]
+    flat = UInt64Lists.from_arrays(arrays)
+    assert len(flat) == len(lists)
+    assert [a.tolist() for a in flat] == lists
+    assert [flat[i].tolist() for i in range(-len(lists), len(lists))] == lists + lists
+    order = data.draw(st.lists(st.integers(0, max(len(lists) - 1, 0)), max_size=15)) if lists else []
+    assert [a.tolist() for a in flat.take(np.asarray(order, dtype=np.int64))] == [lists[i] for i in order]
+    assert [a.tolist() for a in flat[1::2]] == lists[1::2]
+    joined = UInt64Lists.concat([flat, [np.asarray(x, dtype=np.uint64) for x in more], flat])
+    assert [a.tolist() for a in joined] == lists + more + lists
+    with pytest.raises(IndexError):
+        flat[len(lists)]
+
+
+def test_uint64_lists_reject_inconsistent_offsets():
+    from linkage.format import UInt64Lists
+
+    with pytest.raises(ValueError, match="offsets"):
+        UInt64Lists(np.zeros(3, np.uint64), np.asarray([0, 2]))
+    with pytest.raises(ValueError, match="offsets"):
+        UInt64Lists(np.zeros(3, np.uint64), np.asarray([0, 2, 1, 3]))
