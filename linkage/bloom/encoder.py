@@ -46,7 +46,7 @@ from linkage.keys import SecretKey, derive_project_key, derive_subkey, key_id
 from linkage.normalize.dates import fast_iso_dates
 from linkage.schema import DateNormaliser, FieldSpec, LinkageSchema, NameNormaliser
 
-__all__ = ["BatchEncoder", "EncodedBatch", "Reject", "ref_digests"]
+__all__ = ["BatchEncoder", "BlockingPlaintext", "EncodedBatch", "Reject", "ref_digests"]
 
 OnError = Literal["fail", "skip"]
 _PHONETIC = ("phonetic_parts", "phonetic_pairs")
@@ -485,39 +485,46 @@ class BatchEncoder:
             "v": np.concatenate([texts[code[single]], pair_texts[pair_of.reshape(-1)]]),
         })
 
-    def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, UInt64Lists]:
-        """Per blocking key, each record's sorted distinct keyed hashes (uint64).
+    def _key_combinations(self, fields: dict[str, _FieldCells], counts: np.ndarray,
+                          bk, memo: dict) -> _KeyCombinations:
+        """One blocking key's (variant row, combination) pairs and distinct messages.
 
-        Part values travel as integer codes; only the distinct combinations of a key become
-        message strings ("name\x1fpart1\x1fpart2...") and are hashed.
+        Part values travel as integer codes; only the distinct combinations become message
+        strings ("name\x1fpart1\x1fpart2...").
         """
+        combos: pd.DataFrame | None = None
+        texts: list[np.ndarray] = []
+        for i, part in enumerate(bk.parts):
+            long = self._part_values(fields, part, counts, memo)
+            values = pd.Categorical(long["v"])
+            texts.append(np.asarray(values.categories, dtype=object))
+            coded = pd.DataFrame({"vrow": long["vrow"].to_numpy(np.int64),
+                                  f"c{i}": values.codes.astype(np.int64)})
+            combos = coded if combos is None else combos.merge(coded, on="vrow")
+        assert combos is not None
+        combined = np.zeros(len(combos), dtype=np.int64)
+        for i, t in enumerate(texts):  # mixed radix: one int per combination
+            combined = combined * len(t) + combos[f"c{i}"].to_numpy(np.int64)
+        distinct, inverse = np.unique(combined, return_inverse=True)
         record_of_row = np.repeat(np.arange(len(counts)), counts)
-        out: dict[str, list[np.ndarray]] = {}
+        return _KeyCombinations(records=record_of_row[combos["vrow"].to_numpy(np.int64)],
+                                combination=inverse.reshape(-1),
+                                messages=_combination_messages(bk.name, distinct, texts))
+
+    def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, UInt64Lists]:
+        """Per blocking key, each record's sorted distinct keyed hashes (uint64)."""
+        out: dict[str, UInt64Lists] = {}
         memo: dict = {}
         for bk in self.schema.blocking_keys:
-            combos: pd.DataFrame | None = None
-            texts: list[np.ndarray] = []
-            for i, part in enumerate(bk.parts):
-                long = self._part_values(fields, part, counts, memo)
-                values = pd.Categorical(long["v"])
-                texts.append(np.asarray(values.categories, dtype=object))
-                coded = pd.DataFrame({"vrow": long["vrow"].to_numpy(np.int64),
-                                      f"c{i}": values.codes.astype(np.int64)})
-                combos = coded if combos is None else combos.merge(coded, on="vrow")
-            assert combos is not None
-            combined = np.zeros(len(combos), dtype=np.int64)
-            for i, t in enumerate(texts):  # mixed radix: one int per combination
-                combined = combined * len(t) + combos[f"c{i}"].to_numpy(np.int64)
-            distinct, inverse = np.unique(combined, return_inverse=True)
-            digests = _digests64(self._blocking_key, _combination_messages(bk.name, distinct, texts))
-            records = record_of_row[combos["vrow"].to_numpy(np.int64)]
-            out[bk.name] = _per_record_sorted(records, digests[inverse.reshape(-1)], len(counts))
+            kc = self._key_combinations(fields, counts, bk, memo)
+            digests = _digests64(self._blocking_key, kc.messages)
+            out[bk.name] = _per_record_sorted(kc.records, digests[kc.combination], len(counts))
         return out
 
     # -- public -------------------------------------------------------------------------
 
-    def encode(self, frame: pd.DataFrame, *, first_row: int = 1, on_error: OnError = "fail") -> EncodedBatch:
-        """Encode one chunk; ``first_row`` is the 1-based input row number of its first row."""
+    def _prepare(self, frame: pd.DataFrame, first_row: int, on_error: OnError) -> _Prepared:
+        """Normalised cells of the records that encode, their variant counts and the rejects."""
         frame = frame.reset_index(drop=True)
         batch = _Batch(frame=frame, n=len(frame), rejects=_Rejects(len(frame)))
         ids = self._record_ids(batch)
@@ -530,17 +537,64 @@ class BatchEncoder:
                    for i in np.flatnonzero(bad)]
         keep = np.flatnonzero(~bad)
         fields = {name: _select(cells, keep) for name, cells in fields.items()}
-        counts = self._variant_counts(fields, len(keep))
-        clk, field_filters = self._filters(fields, counts)
+        return _Prepared([ids[i] for i in keep], keep, fields,
+                         self._variant_counts(fields, len(keep)), rejects)
+
+    def encode(self, frame: pd.DataFrame, *, first_row: int = 1, on_error: OnError = "fail") -> EncodedBatch:
+        """Encode one chunk; ``first_row`` is the 1-based input row number of its first row."""
+        prep = self._prepare(frame, first_row, on_error)
+        clk, field_filters = self._filters(prep.fields, prep.counts)
         data = EncodedData(
-            refs=np.asarray(self.references([ids[i] for i in keep]), dtype=object),
-            variant_counts=counts.astype(np.uint8),
+            refs=np.asarray(self.references(prep.record_ids), dtype=object),
+            variant_counts=prep.counts.astype(np.uint8),
             clk=clk,
             fields=field_filters,
-            blocking=self._blocking(fields, counts),
+            blocking=self._blocking(prep.fields, prep.counts),
         )
-        return EncodedBatch(data=data, rows=first_row + keep.astype(np.int64), rejects=rejects,
-                            record_ids=[ids[i] for i in keep])
+        return EncodedBatch(data=data, rows=first_row + prep.keep.astype(np.int64),
+                            rejects=prep.rejects, record_ids=prep.record_ids)
+
+    def blocking_plaintext(self, frame: pd.DataFrame) -> dict[str, BlockingPlaintext]:
+        """The plaintext behind each blocking key of the records of ``frame`` that encode
+        (in ``encode``'s order), for the agency-side privacy simulation only
+        (``linkage.privacy.blocking_keys``); never written anywhere."""
+        prep = self._prepare(frame, 1, "skip")
+        memo: dict = {}
+        out: dict[str, BlockingPlaintext] = {}
+        for bk in self.schema.blocking_keys:
+            kc = self._key_combinations(prep.fields, prep.counts, bk, memo)
+            pairs = np.unique(np.stack([kc.records, kc.combination]), axis=1)
+            messages = np.asarray(kc.messages, dtype=object)
+            digests = _digests64(self._blocking_key, kc.messages)
+            out[bk.name] = BlockingPlaintext(records=pairs[0], values=messages[pairs[1]],
+                                             digests=digests[pairs[1]])
+        return out
+
+
+@dataclass
+class _Prepared:
+    record_ids: list[str]
+    keep: np.ndarray  # batch row of each encoded record
+    fields: dict[str, _FieldCells]
+    counts: np.ndarray  # variants per record
+    rejects: list[Reject]
+
+
+@dataclass
+class _KeyCombinations:
+    records: np.ndarray  # record of each (variant row, combination) pair
+    combination: np.ndarray  # index into messages
+    messages: list[str]  # distinct combinations as the hashed message strings
+
+
+@dataclass(frozen=True)
+class BlockingPlaintext:
+    """One blocking key's distinct plaintext values per record: ``values[i]`` belongs to
+    record ``records[i]`` (sorted by record) and is encoded as ``digests[i]``."""
+
+    records: np.ndarray
+    values: np.ndarray
+    digests: np.ndarray
 
 
 def _cell_tokens(spec: FieldSpec, cells: np.ndarray, universe: list[str]):

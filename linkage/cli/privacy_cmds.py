@@ -119,8 +119,9 @@ def _print_report(report) -> None:
     for col in ("guesses", "correct", "prec.", "rate", "s", "note"):
         table.add_column(col)
     failing = {r.attack for r in report.failures}
+    disclosing = {r.attack for r in report.attribute_disclosures}
     for r in report.results:
-        style = "bold red" if r.attack in failing else None
+        style = "bold red" if r.attack in failing else "yellow" if r.attack in disclosing else None
         table.add_row(r.attack, str(r.guesses), str(r.correct), f"{r.precision:.1%}",
                       f"{r.rate:.2%}", f"{r.seconds:.1f}", r.note, style=style)
     out.print(table)
@@ -133,6 +134,10 @@ def _print_report(report) -> None:
     )
     if report.complement_pairs:
         out.print(f"balancing undone by pairing {report.complement_pairs} complementary columns")
+    for r in report.attribute_disclosures:
+        out.print(f"[yellow]note:[/] the service could name the {r.attack.split(':', 1)[1]} value of "
+                  f"{r.rate:.1%} of the records from its frequency (attribute, not identity; "
+                  "docs/privacy.md, blocking keys)")
     out.print("result: " + ("[green]pass[/]" if report.passed else "[bold red]limit exceeded[/]"))
 
 

@@ -24,6 +24,7 @@ from linkage.encode import check_columns
 from linkage.errors import SchemaError
 from linkage.format import EncodedData
 from linkage.keys import SecretKey
+from linkage.privacy.blocking_keys import blocking_key_attack
 from linkage.privacy.double_hashing import double_hashing_attack
 from linkage.privacy.encodings import as_dense, attack_view
 from linkage.privacy.frequency import frequency_attack
@@ -36,7 +37,7 @@ from linkage.schema import LinkageSchema, QGramTokeniser
 
 __all__ = ["ATTACKS", "CheckSettings", "PrivacyReport", "attacker_key", "privacy_check"]
 
-ATTACKS = ("frequency", "double_hashing", "pattern_mining", "graph_matching")
+ATTACKS = ("frequency", "double_hashing", "pattern_mining", "graph_matching", "blocking_keys")
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,18 @@ class PrivacyReport:
 
     @property
     def failures(self) -> list[AttackResult]:
+        """Re-identification attacks over the limit (blocking-key disclosure is reported,
+        not gated: it reveals an attribute, not an identity)."""
         s = self.settings
-        return [r for r in self.results if r.exceeds(s.max_rate, s.min_precision)]
+        return [r for r in self.results if not _is_attribute(r)
+                and r.exceeds(s.max_rate, s.min_precision)]
+
+    @property
+    def attribute_disclosures(self) -> list[AttackResult]:
+        """Blocking keys whose values the service could name for more than ``max_rate`` of
+        the records."""
+        s = self.settings
+        return [r for r in self.results if _is_attribute(r) and r.exceeds(s.max_rate, s.min_precision)]
 
     @property
     def passed(self) -> bool:
@@ -175,6 +186,8 @@ def privacy_check(
     ref = PlainRecords.from_schema(schema, ref_frame)
     ref_view = attack_view(as_dense(ref_filters))
     results = _run(settings.attacks, schema, view.bits, ref_view.bits, truth, ref)
+    if "blocking_keys" in settings.attacks:
+        results += _blocking_key_results(schema, key, plaintext[cols], reference, settings)
     return PrivacyReport(
         schema_fingerprint=schema.fingerprint(),
         encodings=len(truth),
@@ -207,3 +220,25 @@ def _run(
         elif name == "graph_matching":
             out.append(graph_matching_attack(bits, ref, truth.identity, reference_bits=ref_bits))
     return out
+
+
+def _is_attribute(result: AttackResult) -> bool:
+    return result.attack.startswith("blocking_key:")
+
+
+def _blocking_key_results(schema: LinkageSchema, key: SecretKey, plaintext: pd.DataFrame,
+                          reference: pd.DataFrame | None, settings: CheckSettings) -> list[AttackResult]:
+    """The blocking-key frequency attack on the whole input: the service sees every uploaded
+    record's keys, and value counts separate better the more records there are, so a sample
+    would understate the risk. The attacker's frequencies come from the input itself
+    (``assume_overlap``) plus the public reference, read under its own key."""
+    if not schema.blocking_keys:
+        return []
+    seen = BatchEncoder(schema, key).blocking_plaintext(plaintext)
+    parts = ([plaintext] if settings.assume_overlap else []) + ([reference] if reference is not None else [])
+    ref_frame = pd.concat(parts, ignore_index=True)
+    ref_frame[schema.record_id_column] = [f"ref-{i}" for i in range(len(ref_frame))]
+    ref_values = BatchEncoder(schema, attacker_key(settings.seed)).blocking_plaintext(ref_frame)
+    n_seen = len(np.unique(np.concatenate([v.records for v in seen.values()])))
+    return [blocking_key_attack(name, seen[name], ref_values[name], n_seen, len(ref_frame))
+            for name in seen]
