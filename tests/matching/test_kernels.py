@@ -178,7 +178,9 @@ def test_score_pairs_and_popcounts_match_reference(backend, ab, data, metric, th
     assert pops.tolist() == [x.bit_count() for x in reference.filter_ints(a)]
 
 
-@pytest.mark.parametrize("w", [4, 8, 16, 32, 33, 47])
+# 130 words: more than 31 AVX2 chunks (byte counters flushed mid-row) plus a tail;
+# 1023: over 255 chunks, where the AVX2 sums no longer fit the 16-bit packing
+@pytest.mark.parametrize("w", [4, 8, 16, 32, 33, 47, 130, 1023])
 def test_wide_and_specialised_widths(backend, w):
     rng = np.random.default_rng(w)
     a, b = random_filters(rng, 13, w, 0.3), random_filters(rng, 21, w, 0.3)
@@ -192,6 +194,20 @@ def test_wide_and_specialised_widths(backend, w):
 
 
 # --- exact edge cases ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("t", [-float("inf"), -1e30, 1.0, 2.0, 1e30, float("inf")])
+def test_extreme_thresholds(backend, t):
+    """Prefilter bounds far outside the count range (clamped before integer conversion)."""
+    rng = np.random.default_rng(7)
+    for w in (16, 5):
+        a, b = random_filters(rng, 9, w, 0.3), random_filters(rng, 14, w, 0.3)
+        b[2], b[3], a[4] = a[1], 0, 0
+        for metric in ("dice", "jaccard"):
+            assert as_tuples(kernels.dice_threshold(a, b, t, metric=metric)) == \
+                reference.threshold_pairs(a, b, t, metric=metric)
+            assert as_tuples(kernels.dice_topk(a, b, 2, threshold=t, metric=metric)) == \
+                reference.topk_pairs(a, b, 2, threshold=t, metric=metric)
 
 
 def test_threshold_is_inclusive_at_the_exact_score(backend):
