@@ -2,16 +2,27 @@
 
 1. Upload of N encodings (default 1,000,000 random 1024-bit filters, Parquet): time, MB/s,
    server peak memory (VmHWM of a fresh server process).
-2. A 3-agency run of M records each (default 100,000), end to end through the service
-   (upload of the three files + run until succeeded), against the matching engine's own
-   time for the same data (read the three files + ``link``) in this process. The service
-   overhead target is at most 25% above the engine's time.
+2. A 3-agency run of M records each (default 100,000), end to end through the service,
+   against the matching engine's own time for the same data in this process.
+
+   * service: the three agencies' uploads (one after the other; each streamed, checksummed,
+     encrypted, validated and stored) + starting a run + waiting for it (a long poll: the
+     client learns of the end at once), from the first upload request until the client
+     holds the finished run. The service's run loads the stored uploads (decrypt, parse),
+     links them with the same ``MatchConfig`` and stores every agency's results.
+   * engine: what ``linkage match`` does with the same files: read the three files +
+     ``link`` + write the matches table.
+   * overhead = service / engine - 1, the median over repetition pairs (engine and service
+     alternate, so both see the same machine load); also shown for the run alone (the
+     uploads excluded) and against read + link only. Target (issue 4): at most +25%.
 3. Results-page latency with C concurrent clients (default 50): p50 / p99.
 
     python benchmarks/service.py                 # full sizes (several minutes)
     python benchmarks/service.py --quick         # small sizes, a smoke run
 
-Timings are medians over --repeat repetitions. The server runs with SQLite (the embedded
+Timings are medians over --repeat repetitions (after --warmup unmeasured ones). The
+machine's load average is printed: on a shared machine, compare runs at similar load. The
+server runs with SQLite (the embedded
 default) in a temporary folder unless --database-url is given.
 """
 
@@ -135,6 +146,12 @@ class Server:
             fields[key] = value.strip()
         return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
 
+    def cpu(self) -> float:
+        """CPU seconds (user + system, all threads) the server process has used."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
@@ -198,35 +215,61 @@ def bench_upload(folder: Path, n: int, repeat: int, database_url: str | None) ->
 
 
 def engine_time(files: dict[str, Path], config: MatchConfig, out: Path
-                ) -> tuple[float, float, float, int]:
-    """(read, read + link, read + link + write the matches table) in seconds, and groups:
-    what ``linkage match`` does with the same files."""
+                ) -> tuple[float, float, float, int, float, dict[str, float]]:
+    """(read, read + link, read + link + write the matches table) in seconds, groups, the
+    CPU seconds used and the engine's stage times: what ``linkage match`` does with the
+    same files."""
+    cpu = time.process_time()
     t = time.perf_counter()
     parties = {a: read_encoded(p)[1] for a, p in files.items()}
     t_read = time.perf_counter() - t
     result = link(parties, config)
     t_link = time.perf_counter() - t
     matches_table(result, parties).to_parquet(out)
-    return t_read, t_link, time.perf_counter() - t, len(result.groups)
+    return (t_read, t_link, time.perf_counter() - t, len(result.groups),
+            time.process_time() - cpu, result.durations)
 
 
-def service_time(server: Server, files: dict[str, Path], pid: str, tokens: dict[str, str],
-                 op: str) -> tuple[float, float, int, str, dict]:
-    t0 = time.perf_counter()
-    for a, path in files.items():
+def _clear_uploads(server: Server, files: dict[str, Path], pid: str,
+                   tokens: dict[str, str]) -> None:
+    """Delete the agencies' current uploads (left by the previous repetition), so the next
+    uploads are new files to the service, not idempotent repeats. Not timed: it is the
+    cleanup of the previous repetition, not part of uploading and running."""
+    for a in files:
         with ServiceClient(server.url, tokens[a], timeout=3600) as client:
             for up in client.uploads(pid):
                 if up["status"] == "current":
                     client.delete_upload(pid, up["id"])
-            client.upload(pid, path)
+
+
+def service_time(server: Server, files: dict[str, Path], pid: str, tokens: dict[str, str],
+                 op: str) -> dict:
+    """Upload the three files (one agency after the other, each with its own client, as
+    ``linkage upload`` does), then start a run and wait for it (``linkage run start
+    --wait``: the status request is a long poll, answered as soon as the run has finished,
+    so no client-side polling interval is measured). Timed from the first upload request to
+    the client holding the finished run."""
+    _clear_uploads(server, files, pid, tokens)
+    cpu = time.process_time() + server.cpu()  # the client (this process) and the server
+    t0 = time.perf_counter()
+    for a, path in files.items():
+        with ServiceClient(server.url, tokens[a], timeout=3600) as client:
+            up = client.upload(pid, path)
+            if not up["created"]:
+                raise RuntimeError("upload was an idempotent repeat")
     t_upload = time.perf_counter() - t0
     with ServiceClient(server.url, op, timeout=3600) as client:
         run = client.start_run(pid)
+        # A long poll; ``poll`` only paces a service without long polls (an older one, when
+        # comparing before and after with this script).
         done = client.wait_run(pid, run["id"], poll=0.2)
     total = time.perf_counter() - t0
+    cpu = time.process_time() + server.cpu() - cpu
     if done["status"] != "succeeded":
         raise RuntimeError(f"run {done['status']}: {done.get('error')}")
-    return t_upload, total, done["summary"]["groups"], run["id"], done["summary"]["durations"]
+    return {"upload": t_upload, "run": total - t_upload, "total": total, "cpu": cpu,
+            "groups": done["summary"]["groups"], "run_id": run["id"],
+            "durations": done["summary"]["durations"]}
 
 
 async def _latency(url: str, pid: str, run_id: str, tokens: dict[str, str], totals: dict,
@@ -262,19 +305,42 @@ async def _latency(url: str, pid: str, run_id: str, tokens: dict[str, str], tota
 
 
 def bench_run(folder: Path, n: int, repeat: int, clients: int, requests_each: int,
-              page: int, database_url: str | None, threads: int | None) -> dict:
+              page: int, database_url: str | None, threads: int | None,
+              warmup: int = 1) -> dict:
     t = time.perf_counter()
     files = three_agency_files(folder, n)
-    print(f"  generated 3 x {n:,} encodings in {time.perf_counter() - t:.1f}s", flush=True)
+    size = sum(p.stat().st_size for p in files.values())
+    print(f"  generated 3 x {n:,} encodings in {time.perf_counter() - t:.1f}s "
+          f"({size / 1e6:.0f} MB)", flush=True)
     config = MatchConfig(threads=threads)
-    engine = [engine_time(files, config, folder / "matches.parquet") for _ in range(repeat)]
     server = Server(folder / "srv-run", database_url, threads)
     server.start()
     try:
         op, pid, tokens = _setup(server, list(files))
-        svc = [service_time(server, files, pid, tokens, op) for _ in range(repeat)]
+        # Warm-up (not measured): first-use costs on both sides (imports, compiled kernels,
+        # page cache, the server's connection pool).
+        for _ in range(warmup):
+            engine_time(files, config, folder / "matches.parquet")
+            service_time(server, files, pid, tokens, op)
+        # Engine and service repetitions alternate (in alternating order), so both see the
+        # same machine load; the overhead is the median of the per-pair ratios.
+        engine, svc = [], []
+        for i in range(repeat):
+            order = ("engine", "service") if i % 2 == 0 else ("service", "engine")
+            for side in order:
+                if side == "engine":
+                    engine.append(engine_time(files, config, folder / "matches.parquet"))
+                else:
+                    svc.append(service_time(server, files, pid, tokens, op))
+            e, s = engine[-1], svc[-1]
+            print(f"  pair {i + 1}: engine {e[2]:.2f}s (read {e[0]:.2f}, link "
+                  f"{e[1] - e[0]:.2f}, write {e[2] - e[1]:.2f}), service {s['total']:.2f}s "
+                  f"(upload {s['upload']:.2f}, run {s['run']:.2f}) -> "
+                  f"{100 * (s['total'] / e[2] - 1):+.0f}%; CPU seconds engine {e[4]:.2f}, "
+                  f"service {s['cpu']:.2f} -> {100 * (s['cpu'] / e[4] - 1):+.0f}%; load average "
+                  f"{os.getloadavg()[0]:.1f}", flush=True)
         _, peak = server.memory()
-        run_id = svc[-1][3]
+        run_id = svc[-1]["run_id"]
         with httpx.Client(base_url=server.url + "/api/v1", timeout=60) as c:
             totals = {a: c.get(f"/projects/{pid}/runs/{run_id}/results",
                                headers={"Authorization": f"Bearer {tok}"},
@@ -285,18 +351,30 @@ def bench_run(folder: Path, n: int, repeat: int, clients: int, requests_each: in
     finally:
         server.stop()
     lat.sort()
+    med = statistics.median
     return {
         "records": n,
-        "engine_read": statistics.median(e[0] for e in engine),
-        "engine_link": statistics.median(e[1] for e in engine),
-        "engine_total": statistics.median(e[2] for e in engine),
+        "bytes": size,
+        "engine_read": med(e[0] for e in engine),
+        "engine_link": med(e[1] for e in engine),
+        "engine_total": med(e[2] for e in engine),
         "engine_groups": engine[0][3],
-        "service_upload": statistics.median(s[0] for s in svc),
-        "service_total": statistics.median(s[1] for s in svc),
-        "service_groups": svc[0][2],
+        "service_upload": med(s["upload"] for s in svc),
+        "service_run": med(s["run"] for s in svc),
+        "service_total": med(s["total"] for s in svc),
+        "service_groups": svc[0]["groups"],
+        # Per pair: the service's upload + run against the engine's read + link + write, and
+        # the run alone (start to finished, reading the stored uploads) against the same.
+        "overhead": med(s["total"] / e[2] - 1 for e, s in zip(engine, svc, strict=True)),
+        "overhead_run": med(s["run"] / e[2] - 1 for e, s in zip(engine, svc, strict=True)),
+        "engine_cpu": med(e[4] for e in engine),
+        "service_cpu": med(s["cpu"] for s in svc),
+        "overhead_cpu": med(s["cpu"] / e[4] - 1 for e, s in zip(engine, svc, strict=True)),
+        "overhead_link": med(s["total"] / e[1] - 1 for e, s in zip(engine, svc, strict=True)),
         # The run's own stage times (run summary ``durations``), medians.
-        "service_stages": {k: statistics.median(s[4].get(k, 0.0) for s in svc)
-                           for k in svc[0][4]},
+        "service_stages": {k: med(s["durations"].get(k, 0.0) for s in svc)
+                           for k in svc[0]["durations"]},
+        "engine_stages": {k: med(e[5].get(k, 0.0) for e in engine) for k in engine[0][5]},
         "peak_rss": peak,
         "p50_ms": 1000 * lat[len(lat) // 2],
         "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))],
@@ -315,16 +393,21 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=40, help="requests per client")
     ap.add_argument("--page", type=int, default=100, help="results page size")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="unmeasured engine + service repetitions before the run pairs")
     ap.add_argument("--threads", type=int, default=None, help="engine threads (both sides)")
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     ap.add_argument("--skip-upload", action="store_true")
+    ap.add_argument("--skip-run", action="store_true", help="the upload measurement only")
     args = ap.parse_args()
     if args.quick:
         args.upload_records, args.run_records, args.requests, args.repeat = 50_000, 5_000, 5, 1
+        args.warmup = 0
     with tempfile.TemporaryDirectory(prefix="pprl-bench-") as tmp:
         folder = Path(tmp)
-        print(f"machine: {os.cpu_count()} cpus; database: {args.database_url or 'SQLite'}")
+        print(f"machine: {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}; "
+              f"database: {args.database_url or 'SQLite'}")
         if not args.skip_upload:
             print(f"upload of {args.upload_records:,} encodings ...", flush=True)
             u = bench_upload(folder, args.upload_records, args.repeat, args.database_url)
@@ -333,28 +416,42 @@ def main() -> None:
                   f"| parquet | {u['records']:,} | {u['bytes'] / 1e6:.0f} | {u['seconds']:.2f} | "
                   f"{u['mb_s']:.1f} | {u['records_s']:,.0f} | {u['base_rss']:.0f} MiB | "
                   f"{u['peak_rss']:.0f} MiB |", flush=True)
+        if args.skip_run:
+            return
         print(f"3-agency run of {args.run_records:,} records each ...", flush=True)
         r = bench_run(folder, args.run_records, args.repeat, args.clients, args.requests,
-                      args.page, args.database_url, args.threads)
-        overhead = r["service_total"] / r["engine_total"] - 1
-        over_link = r["service_total"] / r["engine_link"] - 1
-        print(f"| 3 x {r['records']:,} | seconds (median) | groups |\n|---|---|---|\n"
+                      args.page, args.database_url, args.threads, args.warmup)
+        print(f"| 3 x {r['records']:,} ({r['bytes'] / 1e6:.0f} MB) | seconds (median) | "
+              f"groups |\n|---|---|---|\n"
               f"| engine: read files + link | {r['engine_link']:.2f} "
               f"(read {r['engine_read']:.2f}) | {r['engine_groups']:,} |\n"
               f"| engine: read + link + write matches (`linkage match`) | "
               f"{r['engine_total']:.2f} | |\n"
-              f"| service: upload 3 files + run to results | {r['service_total']:.2f} "
-              f"(uploads {r['service_upload']:.2f}) | {r['service_groups']:,} |\n"
-              f"| service overhead vs engine end to end | {100 * overhead:+.0f}% "
-              f"(target <= +25%) | |\n"
-              f"| service overhead vs read + link only | {100 * over_link:+.0f}% | |\n"
+              f"| service: upload 3 files | {r['service_upload']:.2f} "
+              f"({r['bytes'] / 1e6 / r['service_upload']:.0f} MB/s) | |\n"
+              f"| service: run, start to finished | {r['service_run']:.2f} | |\n"
+              f"| service: upload + run end to end | {r['service_total']:.2f} | "
+              f"{r['service_groups']:,} |\n"
+              f"| service overhead: upload + run vs engine end to end | "
+              f"{100 * r['overhead']:+.1f}% (target <= +25%) | |\n"
+              f"| service overhead: run alone vs engine end to end | "
+              f"{100 * r['overhead_run']:+.1f}% | |\n"
+              f"| service overhead: upload + run vs engine read + link only | "
+              f"{100 * r['overhead_link']:+.1f}% | |\n"
+              f"| CPU seconds (all threads; service: server + client) | engine "
+              f"{r['engine_cpu']:.2f}, service {r['service_cpu']:.2f}: "
+              f"{100 * r['overhead_cpu']:+.1f}% | |\n"
               f"| server peak RSS | {r['peak_rss']:.0f} MiB | |")
+        print("(overheads: medians of the per-pair ratios)")
+        print("engine stages in this process (median seconds): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in r["engine_stages"].items()))
         print("service run stages (median seconds): " + ", ".join(
             f"{k} {v:.2f}" for k, v in r["service_stages"].items()))
         print(f"| results page ({r['page']} rows) | clients | requests | p50 | p99 | req/s |\n"
               f"|---|---|---|---|---|---|\n"
               f"| GET .../results | {r['clients']} | {r['requests']:,} | {r['p50_ms']:.1f} ms | "
               f"{r['p99_ms']:.1f} ms | {r['req_s']:.0f} |")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

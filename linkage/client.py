@@ -13,8 +13,10 @@ appears in messages.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import ssl
 import stat
 import tempfile
 import time
@@ -40,6 +42,8 @@ __all__ = [
 API_PREFIX = "/api/v1"
 CONTENT_TYPES = {"parquet": "application/vnd.apache.parquet", "ndjson": "application/x-ndjson"}
 _CHUNK = 1024 * 1024
+# Seconds the service may hold one status request of ``wait_run`` (a long poll).
+LONG_POLL = 20.0
 
 
 class ClientError(LinkageError, RuntimeError):
@@ -110,6 +114,23 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The default verifying TLS context (CA bundle, ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
+    built once per process: loading the CA bundle costs about 0.1 s, which every new
+    ``httpx.Client`` would otherwise pay again."""
+    return httpx.create_ssl_context()
+
+
+def _verify_for(url: str) -> ssl.SSLContext | bool:
+    """TLS settings for a service URL. A plain ``http://`` URL has no TLS to verify (and
+    redirects are not followed), so it gets no context at all; ``https://`` URLs are always
+    verified."""
+    if url.lower().startswith("http://"):
+        return False
+    return _tls_context()
+
+
 class ServiceClient:
     """One agency's connection to the service."""
 
@@ -120,6 +141,7 @@ class ServiceClient:
             base += API_PREFIX
         self.base_url = base
         self._http = httpx.Client(base_url=base, timeout=timeout, transport=transport,
+                                  verify=_verify_for(base),
                                   headers={"Authorization": f"Bearer {token}"})
 
     @classmethod
@@ -226,25 +248,43 @@ class ServiceClient:
     def runs(self, project_id: str) -> list[dict]:
         return self._json("GET", f"/projects/{project_id}/runs")
 
-    def run(self, project_id: str, run_id: str) -> dict:
-        return self._json("GET", f"/projects/{project_id}/runs/{run_id}")
-
     def cancel_run(self, project_id: str, run_id: str) -> dict:
         return self._json("POST", f"/projects/{project_id}/runs/{run_id}/cancel")
+
+    def run(self, project_id: str, run_id: str, *, wait: float = 0.0) -> dict:
+        """The run's status; with ``wait`` (seconds) the service answers as soon as the run
+        has finished, or after ``wait`` seconds (a long poll)."""
+        params = {"wait": round(wait, 3)} if wait > 0 else None
+        return self._json("GET", f"/projects/{project_id}/runs/{run_id}", params=params)
 
     def wait_run(self, project_id: str, run_id: str, *, poll: float = 1.0,
                  timeout: float | None = None,
                  progress: Callable[[dict], None] | None = None) -> dict:
+        """Wait until the run has finished and return it. The service holds each status
+        request until the run finishes (or ``LONG_POLL`` seconds pass; ``poll`` seconds when
+        ``progress`` wants updates), so the end is seen at once, without a client-side
+        polling delay."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            run = self.run(project_id, run_id)
+            wait = poll if progress is not None else LONG_POLL
+            read_timeout = self._http.timeout.read
+            if read_timeout is not None:  # answer well before the client gives up
+                wait = min(wait, read_timeout / 2)
+            if deadline is not None:
+                wait = max(0.0, min(wait, deadline - time.monotonic()))
+            asked = time.monotonic()
+            run = self.run(project_id, run_id, wait=wait)
             if progress is not None:
                 progress(run)
             if run["status"] in ("succeeded", "failed", "cancelled"):
                 return run
             if deadline is not None and time.monotonic() > deadline:
                 raise ClientError(f"run {run_id} is still {run['status']} after {timeout}s")
-            time.sleep(poll)
+            # A service without long polls answers at once: keep to ``poll`` between asks.
+            rest = poll - (time.monotonic() - asked)
+            if rest > 0:
+                time.sleep(rest if deadline is None else
+                           max(0.0, min(rest, deadline - time.monotonic())))
 
     def results_page(self, project_id: str, run_id: str = "latest", *,
                      cursor: str | None = None, limit: int | None = None) -> dict:

@@ -53,8 +53,8 @@ def serve(
     from service.app import create_app
 
     settings = _settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level)
+    uvicorn.run(create_app(settings, freeze_gc=True), host=host or settings.host,
+                port=port or settings.port, log_level=settings.log_level)
 
 
 @app.command()
@@ -73,9 +73,10 @@ def demo(
 @app.command()
 def worker() -> None:
     """Run only the match worker (for deployments that keep it out of the API process)."""
-    from service.app import open_state
+    from service.app import freeze_startup_objects, open_state
 
     state = open_state(_settings())
+    freeze_startup_objects()
     out.print(f"run worker {state.runs.worker_id} started")
     try:
         state.runs.run_forever()

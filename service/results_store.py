@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Run, RunResult, RunResultBlock
 
-__all__ = ["BLOCK_ROWS", "STORAGE", "ResultRecord", "encode_blocks", "insert_blocks",
-           "read_rows"]
+__all__ = ["BLOCK_ROWS", "SCHEMA", "STORAGE", "ResultRecord", "encode_blocks", "encode_table",
+           "insert_blocks", "read_rows"]
 
 BLOCK_ROWS = 1000
 STORAGE = "blocks"  # the run summary's ``result_storage`` for runs stored in blocks
-_SCHEMA = pa.schema([
+SCHEMA = pa.schema([
     pa.field("record_ref", pa.string(), nullable=False),
     pa.field("match_id", pa.string(), nullable=False),
     pa.field("decision", pa.string(), nullable=False),
@@ -50,15 +50,24 @@ class ResultRecord(NamedTuple):
 def encode_blocks(refs: Sequence[Any] | np.ndarray, match_ids: Sequence[Any] | np.ndarray,
                   decisions: Sequence[Any] | np.ndarray, others: Sequence[Any] | np.ndarray,
                   scores: Sequence[float] | np.ndarray) -> list[tuple[int, int, bytes]]:
-    """One agency's rows in position order -> ``(block, rows, payload)`` per block."""
-    table = pa.table([pa.array(refs, pa.string()), pa.array(match_ids, pa.string()),
-                      pa.array(decisions, pa.string()), pa.array(others, pa.string()),
-                      pa.array(scores, pa.float64())], schema=_SCHEMA)
+    """One agency's rows in position order, as columns -> ``(block, rows, payload)``."""
+    return encode_table(pa.table([pa.array(refs, pa.string()), pa.array(match_ids, pa.string()),
+                                  pa.array(decisions, pa.string()),
+                                  pa.array(others, pa.string()),
+                                  pa.array(scores, pa.float64())], schema=SCHEMA))
+
+
+def encode_table(table: pa.Table) -> list[tuple[int, int, bytes]]:
+    """One agency's rows in position order (a ``SCHEMA`` table) -> ``(block, rows,
+    payload)`` per block of ``BLOCK_ROWS`` rows."""
+    if table.schema != SCHEMA:
+        raise ValueError("result table does not have the results schema")
+    table = table.combine_chunks()
     out = []
     for block, start in enumerate(range(0, table.num_rows, BLOCK_ROWS)):
         part = table.slice(start, BLOCK_ROWS)
         sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, _SCHEMA) as writer:
+        with pa.ipc.new_stream(sink, SCHEMA) as writer:
             writer.write_table(part)
         out.append((block, part.num_rows, sink.getvalue().to_pybytes()))
     return out
@@ -82,7 +91,7 @@ def _decode(block: int, payload: bytes, start: int = 0, stop: int | None = None
     if hi <= lo:
         return []
     table = table.slice(lo, hi - lo)
-    cols = [table.column(name).to_pylist() for name in _SCHEMA.names]
+    cols = [table.column(name).to_pylist() for name in SCHEMA.names]
     return [ResultRecord(first + lo + i, *values)
             for i, values in enumerate(zip(*cols, strict=True))]
 

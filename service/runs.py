@@ -20,10 +20,12 @@ that claims queued runs, links the uploads recorded in the run's input snapshot 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import json
 import logging
+import operator
 import os
 import secrets
 import socket
@@ -34,6 +36,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -47,7 +50,7 @@ from service.settings import Settings
 from service.storage import BlobStore
 from service.uploads import load_encoded, purge_expired
 
-__all__ = ["STAGE_RANGES", "RunManager", "new_run_id"]
+__all__ = ["STAGE_RANGES", "RunManager", "RunWatch", "new_run_id"]
 
 log = logging.getLogger("service.runs")
 
@@ -99,6 +102,7 @@ class RunManager:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_purge = float("-inf")
+        self._watchers: dict[str, set[RunWatch]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -127,6 +131,33 @@ class RunManager:
             ev = self._cancel.get(run_id)
         if ev is not None:
             ev.set()
+
+    # -- change notification (long polls of the status endpoint) ------------------------
+
+    def watch(self, run_id: str) -> RunWatch:
+        """A ticket that fires when this process changes the run's status (a run claimed,
+        finished, failed, cancelled or re-queued). Take it *before* reading the run, so a
+        change between the read and the wait is not missed; ``close`` it after. Changes made
+        by a worker in another process are not signalled (long polls re-read on a timer)."""
+        w = RunWatch(self, run_id)
+        with self._lock:
+            self._watchers.setdefault(run_id, set()).add(w)
+        return w
+
+    def _unwatch(self, w: RunWatch) -> None:
+        with self._lock:
+            ws = self._watchers.get(w.run_id)
+            if ws is not None:
+                ws.discard(w)
+                if not ws:
+                    del self._watchers[w.run_id]
+
+    def notify(self, run_id: str) -> None:
+        """Wake the long polls waiting on ``run_id`` (call after the change committed)."""
+        with self._lock:
+            ws = self._watchers.pop(run_id, set())
+        for w in ws:
+            w.fire()
 
     def run_forever(self) -> None:
         """Run the worker loop in the calling thread (``linkage-service worker``)."""
@@ -173,7 +204,10 @@ class RunManager:
                     started_at=now, attempts=Run.attempts + 1, stage="loading", percent=0.0,
                     done=0, total=0, comparisons=0, eta_seconds=None, error=None)
             )
-            return run_id if res.rowcount == 1 else None
+            claimed = run_id if res.rowcount == 1 else None
+        if claimed is not None:
+            self.notify(claimed)
+        return claimed
 
     # -- recovery -------------------------------------------------------------------------
 
@@ -237,6 +271,7 @@ class RunManager:
                 _finish(run, "failed", error=f"{reason}; start a new run", restartable=True)
                 audit.record(s, audit.SYSTEM, "run.failed", f"run {run.id}", "failure",
                              project_id=run.project_id, detail={"reason": "interrupted"})
+        self.notify(run_id)
         log.warning("run %s was interrupted: %s", run_id, "re-queued" if resume else "failed")
         return 1
 
@@ -384,8 +419,8 @@ class RunManager:
         t0 = time.monotonic()
         _ProgressWriter(self, run_id, started)("saving", 0, 1, result.comparisons, force=True)
         members = _Members(result, parties)
-        blocks = {agency: results_store.encode_blocks(*cols)
-                  for agency, cols in _result_columns(result, parties, members).items()}
+        blocks = {agency: results_store.encode_table(table)
+                  for agency, table in _result_tables(result, parties, members).items()}
         summary = _summary(result, parties, members)
         summary["result_storage"] = results_store.STORAGE
         del members
@@ -407,6 +442,7 @@ class RunManager:
                          project_id=run.project_id,
                          detail={"groups": summary["groups"], "matches": summary["matches"],
                                  "possible_matches": summary["possible_matches"]})
+        self.notify(run_id)
 
     def _owned(self, s: Session, run_id: str) -> Run | None:
         return s.execute(
@@ -432,6 +468,7 @@ class RunManager:
                              project_id=run.project_id, detail=detail)
         except Exception:
             log.exception("run %s: could not record its end", run_id)
+        self.notify(run_id)
 
     # -- progress -------------------------------------------------------------------------
 
@@ -444,6 +481,51 @@ class RunManager:
                 .values(stage=stage, done=done, total=total, comparisons=comparisons,
                         percent=percent, eta_seconds=eta)
             )
+
+
+class RunWatch:
+    """One long poll's ticket (``RunManager.watch``): ``await wait(timeout)`` returns True
+    when the run changed, False on timeout. Usable from any event loop; fired from the
+    worker thread."""
+
+    def __init__(self, manager: RunManager, run_id: str):
+        self.manager = manager
+        self.run_id = run_id
+        self._fired = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._future: asyncio.Future | None = None
+
+    def fire(self) -> None:
+        self._fired.set()
+        loop, fut = self._loop, self._future
+        if loop is not None and fut is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(_resolve, fut)
+
+    async def wait(self, timeout: float) -> bool:
+        if self._fired.is_set():
+            return True
+        self._loop = asyncio.get_running_loop()
+        self._future = self._loop.create_future()
+        if self._fired.is_set():  # fired before the future existed
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._future), timeout)
+        return self._fired.is_set()
+
+    def close(self) -> None:
+        self.manager._unwatch(self)
+
+    def __enter__(self) -> RunWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _resolve(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(True)
 
 
 class _ProgressWriter:
@@ -490,38 +572,45 @@ def _finish(run: Run, status: str, *, error: str | None = None, restartable: boo
         run.stage = status
 
 
-_RESULT_COLUMNS = ("run_id", "agency", "position", "record_ref", "match_id", "decision",
-                   "other_agencies", "score")
-
-
 class _Members:
     """The groups' members as columns: party (index into the sorted agency names), record
     index and group index, one entry per member in group order; ``present`` is the bit set
-    of the agencies in each group. Built in one pass over the engine's group objects and
-    shared by the result rows, the summary and the report aggregates."""
+    of the agencies in each group; the groups' match ids (Arrow), decisions and scores.
+    Built in one pass over the engine's group objects (C-level ``map``s, no per-member
+    Python code) and shared by the result rows, the summary and the report aggregates."""
 
     def __init__(self, result: LinkResult, parties: dict[str, EncodedData]):
         groups = result.groups
+        n_groups = len(groups)
         self.names = sorted(parties)
         index_of = {n: i for i, n in enumerate(self.names)}
-        self.sizes = np.fromiter((len(g.members) for g in groups), np.int64, len(groups))
-        n = int(self.sizes.sum())
-        self.party = np.fromiter((index_of[m.party] for g in groups for m in g.members),
-                                 np.int64, n)
-        self.record = np.fromiter((m.record_index for g in groups for m in g.members),
-                                  np.int64, n)
-        self.group = np.repeat(np.arange(len(groups), dtype=np.int64), self.sizes)
-        self.is_match = np.fromiter((g.decision == "match" for g in groups), np.bool_,
-                                    len(groups))
+        per_group = list(map(_MEMBERS, groups))
+        self.sizes = np.fromiter(map(len, per_group), np.int64, n_groups)
+        flat = list(itertools.chain.from_iterable(per_group))
+        del per_group
+        n = len(flat)
+        self.party = np.fromiter(map(index_of.__getitem__, map(_PARTY, flat)), np.int64, n)
+        self.record = np.fromiter(map(_RECORD, flat), np.int64, n)
+        del flat
+        self.group = np.repeat(np.arange(n_groups, dtype=np.int64), self.sizes)
+        self.is_match = np.fromiter(map("match".__eq__, map(_DECISION, groups)), np.bool_,
+                                    n_groups)
+        self.scores = np.fromiter(map(_SCORE, groups), np.float64, n_groups)
+        self.match_ids = pa.array(list(map(_MATCH_ID, groups)), pa.string())
         # Bit sets of agencies: uint64 while they fit, Python integers beyond 64 agencies.
         if len(self.names) <= 64:
             self.bit = np.left_shift(np.uint64(1), self.party.astype(np.uint64))
-            self.present = np.zeros(len(groups), np.uint64)
+            self.present = np.zeros(n_groups, np.uint64)
+            if n_groups and self.sizes.min() > 0:  # members are contiguous per group
+                starts = np.concatenate(([0], np.cumsum(self.sizes)[:-1]))
+                self.present = np.bitwise_or.reduceat(self.bit, starts)
+            else:
+                np.bitwise_or.at(self.present, self.group, self.bit)
         else:
             self.bit = np.empty(n, dtype=object)
             self.bit[:] = [1 << p for p in self.party.tolist()]
-            self.present = np.zeros(len(groups), dtype=object)
-        np.bitwise_or.at(self.present, self.group, self.bit)
+            self.present = np.zeros(n_groups, dtype=object)
+            np.bitwise_or.at(self.present, self.group, self.bit)
 
     def has(self, i: int) -> np.ndarray:
         """Per group: whether agency ``i`` has a record in it."""
@@ -530,49 +619,48 @@ class _Members:
                             dtype=np.bool_)
         return (self.present >> np.uint64(i)) & np.uint64(1) == np.uint64(1)
 
-    def others_text(self) -> np.ndarray:
-        """Per member: the other agencies of its group, comma-separated (sorted)."""
+    def others(self) -> tuple[pa.Array, np.ndarray]:
+        """The distinct texts "other agencies of the group, comma-separated (sorted)" and,
+        per member, the index of its text."""
         mask = self.present[self.group] & ~self.bit
         uniq, inverse = np.unique(mask, return_inverse=True)
         texts = [",".join(n for i, n in enumerate(self.names) if (int(m) >> i) & 1)
                  for m in uniq.tolist()]
-        out = np.empty(len(texts), dtype=object)
-        out[:] = texts
-        return out[inverse.reshape(-1)]
+        return pa.array(texts, pa.string()), inverse.reshape(-1)
 
 
-def _result_columns(result: LinkResult, parties: dict[str, EncodedData],
-                    members: _Members | None = None) -> dict[str, tuple[np.ndarray, ...]]:
-    """Per agency, its result rows in position order as columns (record_ref, match_id,
-    decision, other_agencies, score): one row per (agency record, group), ordered by the
-    agency's record order, then the match id."""
+_MEMBERS = operator.attrgetter("members")
+_PARTY = operator.attrgetter("party")
+_RECORD = operator.attrgetter("record_index")
+_DECISION = operator.attrgetter("decision")
+_SCORE = operator.attrgetter("score")
+_MATCH_ID = operator.attrgetter("match_id")
+_DECISIONS = pa.array(["possible", "match"], pa.string())  # indexed by is_match
+
+
+def _result_tables(result: LinkResult, parties: dict[str, EncodedData],
+                   members: _Members | None = None) -> dict[str, pa.Table]:
+    """Per agency, its result rows in position order as an Arrow table
+    (``results_store.SCHEMA``: record_ref, match_id, decision, other_agencies, score): one
+    row per (agency record, group), ordered by the agency's record order, then the match
+    id. Built with Arrow ``take`` (no per-row Python objects)."""
     m = members or _Members(result, parties)
-    groups = result.groups
-    match_ids = np.empty(len(groups), dtype=object)
-    match_ids[:] = [g.match_id for g in groups]
-    decisions = np.where(m.is_match, "match", "possible").astype(object)
-    scores = np.fromiter((g.score for g in groups), np.float64, len(groups))
-    others = m.others_text()
-    out: dict[str, tuple[np.ndarray, ...]] = {}
+    texts, text_of = m.others()
+    out: dict[str, pa.Table] = {}
     for i, agency in enumerate(m.names):
         idx = np.flatnonzero(m.party == i)
         # Match ids are numbered in group order, so the group index orders them too.
         idx = idx[np.lexsort((m.group[idx], m.record[idx]))]
         gis = m.group[idx]
-        out[agency] = (parties[agency].refs[m.record[idx]], match_ids[gis], decisions[gis],
-                       others[idx], scores[gis])
+        refs = pa.array(parties[agency].refs[m.record[idx]], pa.string())
+        out[agency] = pa.table([
+            refs,
+            m.match_ids.take(gis),
+            _DECISIONS.take(m.is_match[gis].astype(np.int8)),
+            texts.take(text_of[idx]),
+            pa.array(m.scores[gis], pa.float64()),
+        ], schema=results_store.SCHEMA)
     return out
-
-
-def _result_rows(run_id: str, result: LinkResult, parties: dict[str, EncodedData]
-                 ) -> list[tuple]:
-    """The result rows as tuples in ``_RESULT_COLUMNS`` order (all agencies)."""
-    rows: list[tuple] = []
-    for agency, cols in _result_columns(result, parties).items():
-        lists = [c.tolist() for c in cols]
-        rows.extend(zip(itertools.repeat(run_id), itertools.repeat(agency),
-                        range(len(lists[0])), *lists, strict=False))
-    return rows
 
 
 def _delete_results(session: Session, run_id: str) -> None:

@@ -3,12 +3,14 @@ every member, cancelled by whoever may start them."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from service import audit
 from service.auth import (
@@ -24,11 +26,17 @@ from service.errors import AuditEvent, Conflict, Forbidden, NotFound, error_resp
 from service.runs import new_run_id
 from service.schemas import RunOut, RunSummary
 
-__all__ = ["find_run", "router", "run_out"]
+__all__ = ["MAX_WAIT_SECONDS", "find_run", "router", "run_out"]
 
 router = APIRouter(prefix="/projects/{project_id}/runs", tags=["runs"])
 
 RunStarter = Annotated[Principal, Depends(require_roles("operator", "agency"))]
+
+# Longest server-side wait of ``GET .../runs/{run}?wait=``.
+MAX_WAIT_SECONDS = 60.0
+# A long poll re-reads the run at least this often: changes made by a worker in another
+# process are not signalled to this one (those made in this process end the wait at once).
+_WAIT_SLICE = 0.5
 
 
 def run_out(r: Run) -> RunOut:
@@ -115,13 +123,42 @@ def list_runs(project_id: str, request: Request, principal: CurrentPrincipal,
 
 
 @router.get("/{run_id}", response_model=RunOut, summary="Status and progress of a run",
+            description="With `wait` (seconds, at most 60) the answer waits until the run "
+            "has finished (succeeded, failed or cancelled) or `wait` has passed, whichever "
+            "comes first: a client watching a run learns of its end at once without polling "
+            "quickly.",
             responses=error_responses(401, 404))
-def get_run(project_id: str, run_id: str, request: Request, principal: CurrentPrincipal,
-            session: ReadSessionDep) -> RunOut:
-    project_for(session, principal, project_id, request)
-    out = run_out(find_run(session, project_id, run_id))
-    session.commit()
-    return out
+async def get_run(project_id: str, run_id: str, request: Request, principal: CurrentPrincipal,
+                  session: ReadSessionDep,
+                  wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS, description=(
+                      "Seconds to wait for the run to finish before answering (long poll)"
+                  ))] = 0.0) -> RunOut:
+    manager = request.app.state.runs
+    deadline = time.monotonic() + wait
+    check: Principal | None = principal  # the visibility check, on the first read only
+    while True:
+        # The ticket is taken before the read, so a change in between is not missed.
+        with manager.watch(run_id) as ticket:
+            out = await run_in_threadpool(_read_run, session, check, project_id, run_id,
+                                          request)
+            check = None
+            left = deadline - time.monotonic()
+            if out.status not in ACTIVE_RUN_STATES or left <= 0 or \
+                    await request.is_disconnected():
+                return out
+            await ticket.wait(min(left, _WAIT_SLICE))
+
+
+def _read_run(session: Session, principal: Principal | None, project_id: str, run_id: str,
+              request: Request) -> RunOut:
+    """The run as the API shows it (``principal``: check the project's visibility first),
+    in a read transaction of its own."""
+    try:
+        if principal is not None:
+            project_for(session, principal, project_id, request)
+        return run_out(find_run(session, project_id, run_id))
+    finally:
+        session.commit()
 
 
 @router.post("/{run_id}/cancel", status_code=202, response_model=RunOut,
@@ -145,4 +182,5 @@ def cancel_run(project_id: str, run_id: str, request: Request, principal: RunSta
     out = run_out(run)
     session.commit()
     request.app.state.runs.request_cancel(run.id)
+    request.app.state.runs.notify(run.id)
     return out

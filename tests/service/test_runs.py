@@ -321,3 +321,87 @@ def test_report_aggregates_stored_with_the_run_match_the_results(three):
         by_size.setdefault(n, Counter())[groups[mid][0]] += 1
     assert [(c.size, c.matches, c.possible) for c in clusters] == \
         [(n, c["match"], c["possible"]) for n, c in sorted(by_size.items())]
+
+
+def test_status_long_poll_answers_when_the_run_finishes(three, monkeypatch):
+    """``GET .../runs/{run}?wait=`` holds the answer until the run has finished (signalled
+    by the worker at once), or until ``wait`` has passed while it is still running."""
+    import time
+
+    gate = Gate(monkeypatch)
+    api, pid, op = three["api"], three["pid"], three["op"]
+    run = api.start_run(op, pid).json()
+    path = f"/projects/{pid}/runs/{run['id']}"
+    assert gate.entered.wait(20)
+    t = time.monotonic()
+    r = api.get(path, op, params={"wait": 0.3})
+    assert r.status_code == 200 and r.json()["status"] == "running"
+    assert time.monotonic() - t >= 0.3
+    answer: dict = {}
+
+    def poll() -> None:
+        t0 = time.monotonic()
+        answer["body"] = api.get(path, op, params={"wait": 30}).json()
+        answer["seconds"] = time.monotonic() - t0
+
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    time.sleep(0.3)
+    assert waiter.is_alive()  # still held: the run has not finished
+    gate.release.set()
+    waiter.join(30)
+    assert answer["body"]["status"] == "succeeded"
+    assert answer["seconds"] < 15
+    # A finished run answers at once, whatever the wait.
+    t = time.monotonic()
+    assert api.get(path, op, params={"wait": 30}).json()["status"] == "succeeded"
+    assert time.monotonic() - t < 5
+    bad = api.get(path, op, params={"wait": 61})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+    # Another project's member sees the same 404 with or without a wait.
+    assert api.get(f"/projects/nope/runs/{run['id']}", op, params={"wait": 1}).status_code \
+        == 404
+
+
+def test_client_waits_with_long_polls(three, monkeypatch):
+    """``ServiceClient.wait_run`` asks the service to hold each status request (no
+    client-side polling interval), and still paces its asks against a service that answers
+    at once."""
+    from linkage.client import ServiceClient
+
+    api, pid, op = three["api"], three["pid"], three["op"]
+    run = api.start_run(op, pid).json()
+    client = ServiceClient("http://testserver", op, transport=api.client._transport)
+    waits: list[float] = []
+    real = ServiceClient.run
+
+    def run_spy(self, project_id, run_id, *, wait=0.0):
+        waits.append(wait)
+        return real(self, project_id, run_id, wait=wait)
+
+    monkeypatch.setattr(ServiceClient, "run", run_spy)
+    done = client.wait_run(pid, run["id"], timeout=60)
+    assert done["status"] == "succeeded"
+    assert waits and all(w > 1 for w in waits)
+    seen: list[str] = []
+    again = client.wait_run(pid, run["id"], poll=0.5, progress=lambda r: seen.append(r["status"]))
+    assert again["status"] == "succeeded" and seen == ["succeeded"]
+    assert waits[-1] == 0.5
+
+
+def test_serve_freezes_the_start_up_objects(make_settings):
+    """``linkage-service serve`` builds the app with ``freeze_gc``: once started, the
+    start-up objects are out of the garbage collector's scans."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(make_settings(), freeze_gc=True)) as client:
+            assert gc.get_freeze_count() > 0
+            assert client.get("/api/v1/health").status_code == 200
+    finally:
+        gc.unfreeze()

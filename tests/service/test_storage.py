@@ -46,6 +46,16 @@ def test_round_trip_and_random_access(tmp_path, size):
         assert r.read() == data[size - tail :]
 
 
+@pytest.mark.parametrize("size", [0, 1, CHUNK, 5 * CHUNK + 17])
+def test_read_all_returns_the_whole_plaintext(tmp_path, size):
+    store = _store(tmp_path)
+    data = secrets.token_bytes(size)
+    name = _put(store, data)
+    with store.reader(name, "upl_1") as r:
+        assert bytes(r.read_all()) == data
+        assert r.read() == data  # the position is untouched
+
+
 def test_ciphertext_holds_no_plaintext(tmp_path):
     store = _store(tmp_path)
     data = b"agency-ref-000123," * 2000
@@ -108,6 +118,8 @@ def test_tampering_is_detected(tmp_path, mutate):
     with pytest.raises(DecryptionError) as info, store.reader(name, "upl_1") as r:
         r.verify_all()
     assert str(info.value) == "decryption failed"
+    with pytest.raises(DecryptionError), store.reader(name, "upl_1") as r:
+        r.read_all()
 
 
 def test_wrong_key_or_blob_id_fails(tmp_path):

@@ -206,10 +206,15 @@ def test_tampered_blob_fails_decryption_cleanly(ctx):
     assert done["restartable"] is False
 
 
-def test_filters_survive_the_round_trip(ctx):
-    """What the run reads back from the encrypted store is bit-identical to the upload."""
+@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "chunked"])
+def test_filters_survive_the_round_trip(ctx, in_memory, monkeypatch):
+    """What the run reads back from the encrypted store is bit-identical to the upload,
+    whichever parse path (in memory or chunk by chunk) the blob's size selects."""
+    import service.uploads
     from service.uploads import load_encoded
 
+    if not in_memory:
+        monkeypatch.setattr(service.uploads, "IN_MEMORY_PARSE_BYTES", 0)
     api, pid, service = ctx["api"], ctx["pid"], ctx["service"]
     up = api.upload(ctx["tok"], pid, write_file(ctx["tmp"] / "a.ndjson", ctx["data"]),
                     "ndjson").json()
@@ -255,10 +260,17 @@ PARQUET_CASES = {
 }
 
 
+@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "chunked"])
 @pytest.mark.parametrize("case", sorted(PARQUET_CASES))
-def test_parquet_check_agrees_with_the_format_reader(ctx, case):
+def test_parquet_check_agrees_with_the_format_reader(ctx, case, in_memory, monkeypatch):
+    """Both parse paths (small blobs decrypted into memory, large ones read chunk by chunk)
+    accept and reject exactly what ``read_encoded`` does."""
+    import service.uploads
     from linkage.errors import EncodedFileError
     from linkage.format import read_encoded
+
+    if not in_memory:
+        monkeypatch.setattr(service.uploads, "IN_MEMORY_PARSE_BYTES", 0)
 
     refs, counts, clk, opts = PARQUET_CASES[case]
     md = metadata(record_count=opts.get("record_count", len(refs)))
