@@ -8,7 +8,7 @@ candidates), reduction ratio (RR), and P/R/F1 of the matches at thresholds 0.6 a
 with the wall time of the linkage.
 
     python benchmarks/blocking.py                      # 5,000 and 30,000 people
-    python benchmarks/blocking.py --people 5000 --configs "default;lsh+keys 64x24 [psy]"
+    python benchmarks/blocking.py --people 5000 --configs "default;keys [new], nearest > 20"
 
 The "default" row is exactly ``MatchConfig()`` on ``default_schema()``'s blocking keys.
 """
@@ -32,50 +32,56 @@ KEY = SecretKey(bytes(range(32)))
 
 PHON = BlockingKeyPart(field="name_phonetic", transform="phonetic_parts")
 
-# candidate encoded keys (short names used in the configuration labels)
+# candidate encoded keys (short names used in the configuration labels); the first four
+# were the default keys before the nearest-neighbour refinement of oversized buckets
 CANDIDATE_KEYS = {
     "psy": BlockingKeySpec(name="phon_surname_year", parts=[
         PHON, BlockingKeyPart(field="date_of_birth", transform="year")]),
     "pmd": BlockingKeySpec(name="phon_month_day", parts=[
         PHON, BlockingKeyPart(field="date_of_birth", transform="month_day")]),
-    "dob": BlockingKeySpec(name="dob_sex", parts=[
-        BlockingKeyPart(field="date_of_birth", transform="whole"),
-        BlockingKeyPart(field="sex", transform="whole")]),
-    "pcob": BlockingKeySpec(name="phon_country_of_birth", parts=[
-        PHON, BlockingKeyPart(field="country_of_birth", transform="whole")]),
-    "ph": BlockingKeySpec(name="phon", parts=[PHON]),
     "pp": BlockingKeySpec(name="phon_pairs", parts=[
         BlockingKeyPart(field="name_phonetic", transform="phonetic_pairs")]),
-    "dobw": BlockingKeySpec(name="dob", parts=[
+    "dobs": BlockingKeySpec(name="dob_sex", parts=[
+        BlockingKeyPart(field="date_of_birth", transform="whole"),
+        BlockingKeyPart(field="sex", transform="whole")]),
+    "ph": BlockingKeySpec(name="phon", parts=[PHON]),
+    "pre": BlockingKeySpec(name="name_prefix", parts=[
+        BlockingKeyPart(field="name", transform="prefix3")]),
+    "dob": BlockingKeySpec(name="dob", parts=[
         BlockingKeyPart(field="date_of_birth", transform="whole")]),
+    "ysc": BlockingKeySpec(name="year_sex_country", parts=[
+        BlockingKeyPart(field="date_of_birth", transform="year"),
+        BlockingKeyPart(field="sex", transform="whole"),
+        BlockingKeyPart(field="country_of_birth", transform="whole")]),
+    "psex": BlockingKeySpec(name="phon_sex", parts=[
+        PHON, BlockingKeyPart(field="sex", transform="whole")]),
+    "pcob": BlockingKeySpec(name="phon_country_of_birth", parts=[
+        PHON, BlockingKeyPart(field="country_of_birth", transform="whole")]),
 }
 
-# label -> (method, bands, rows, key short names)
+OLD = ["psy", "pmd", "pp", "dobs"]
+NEW = ["ph", "pre", "dob", "ysc"]
+SKIP = {"oversized": "skip", "max_bucket": 1000}
+
+# label -> (method, bands, rows, key short names, other BlockingConfig settings)
 CONFIGS = {
-    "none": ("none", 64, 24, []),
-    "lsh 64x24": ("lsh", 64, 24, []),
-    "keys [psy]": ("keys", 64, 24, ["psy"]),
-    "lsh+keys 64x24 [psy]": ("lsh+keys", 64, 24, ["psy"]),
-    "lsh+keys 64x20 [psy]": ("lsh+keys", 64, 20, ["psy"]),
-    "lsh+keys 128x24 [psy]": ("lsh+keys", 128, 24, ["psy"]),
-    "lsh+keys 64x16 [psy]": ("lsh+keys", 64, 16, ["psy"]),
-    "keys [psy,pmd]": ("keys", 64, 24, ["psy", "pmd"]),
-    "lsh+keys 64x24 [psy,pmd]": ("lsh+keys", 64, 24, ["psy", "pmd"]),
-    "lsh+keys 64x24 [psy,dob]": ("lsh+keys", 64, 24, ["psy", "dob"]),
-    "lsh+keys 64x24 [psy,pmd,dob]": ("lsh+keys", 64, 24, ["psy", "pmd", "dob"]),
-    "lsh+keys 64x24 [psy,pmd,pcob]": ("lsh+keys", 64, 24, ["psy", "pmd", "pcob"]),
-    "lsh+keys 64x20 [psy,pmd]": ("lsh+keys", 64, 20, ["psy", "pmd"]),
-    "lsh+keys 128x24 [psy,pmd]": ("lsh+keys", 128, 24, ["psy", "pmd"]),
-    "lsh+keys 64x24 [ph]": ("lsh+keys", 64, 24, ["ph"]),
-    "lsh+keys 64x24 [psy,pp]": ("lsh+keys", 64, 24, ["psy", "pp"]),
-    "lsh+keys 64x24 [psy,pp,dob]": ("lsh+keys", 64, 24, ["psy", "pp", "dob"]),
-    "lsh+keys 64x24 [psy,pp,dobw]": ("lsh+keys", 64, 24, ["psy", "pp", "dobw"]),
-    "lsh+keys 64x24 [psy,pmd,pp,dobw]": ("lsh+keys", 64, 24, ["psy", "pmd", "pp", "dobw"]),
-    "lsh+keys 128x24 [psy,pp,dobw]": ("lsh+keys", 128, 24, ["psy", "pp", "dobw"]),
-    "lsh+keys 64x20 [psy,pp,dobw]": ("lsh+keys", 64, 20, ["psy", "pp", "dobw"]),
-    "keys [psy,pmd,pp,dobw]": ("keys", 64, 24, ["psy", "pmd", "pp", "dobw"]),
-    "lsh+keys 64x28 [psy,pmd,pp,dobw]": ("lsh+keys", 64, 28, ["psy", "pmd", "pp", "dobw"]),
-    "lsh+keys 64x28 [psy,pmd,pp,dob]": ("lsh+keys", 64, 28, ["psy", "pmd", "pp", "dob"]),
+    "none": ("none", 64, 24, [], {}),
+    "lsh 64x24": ("lsh", 64, 24, [], SKIP),
+    "lsh 64x24, nearest > 20": ("lsh", 64, 24, [], {"max_bucket": 20}),
+    "lsh+keys 64x24 [old], skip > 1000 (old default)": ("lsh+keys", 64, 24, OLD, SKIP),
+    "lsh+keys 64x24 [old], nearest > 20": ("lsh+keys", 64, 24, OLD, {"max_bucket": 20}),
+    "lsh+keys 64x24 [new], skip > 1000": ("lsh+keys", 64, 24, NEW, SKIP),
+    "keys [new], nearest > 20": ("keys", 64, 24, NEW, {"max_bucket": 20}),
+    "lsh+keys 64x24 [new], nearest > 10": ("lsh+keys", 64, 24, NEW, {"max_bucket": 10}),
+    "lsh+keys 64x24 [new], nearest > 50": ("lsh+keys", 64, 24, NEW, {"max_bucket": 50}),
+    "lsh+keys 64x24 [new], nearest > 20, k=8": ("lsh+keys", 64, 24, NEW,
+                                                {"max_bucket": 20, "nearest_k": 8}),
+    "lsh+keys 64x24 [ph,dob]": ("lsh+keys", 64, 24, ["ph", "dob"], {"max_bucket": 20}),
+    "lsh+keys 64x24 [ph,pre,dob]": ("lsh+keys", 64, 24, ["ph", "pre", "dob"],
+                                    {"max_bucket": 20}),
+    "lsh+keys 64x24 [psex,pre,dob,ysc]": ("lsh+keys", 64, 24, ["psex", "pre", "dob", "ysc"],
+                                          {"max_bucket": 20}),
+    "lsh+keys 64x24 [old+new]": ("lsh+keys", 64, 24, OLD + NEW, {"max_bucket": 20}),
     "default": None,
 }
 
@@ -117,7 +123,8 @@ def run(enc: Encoded, cfg: MatchConfig) -> dict:
     bq = blocking_quality(result, enc.parties, enc.truth)
     out = {"candidates": bq.candidate_pairs, "per_record": bq.candidate_pairs / enc.records,
            "pc": bq.pair_completeness, "rr": bq.reduction_ratio, "wall": wall,
-           "oversized": result.blocking_stats.oversized_buckets}
+           "oversized": result.blocking_stats.oversized_buckets,
+           "refined": result.blocking_stats.refined_buckets}
     for t in (0.60, 0.65):
         res = result if t == cfg.threshold else link(
             enc.parties, cfg.model_copy(update={"threshold": t}), keep_candidates=False)
@@ -128,9 +135,10 @@ def run(enc: Encoded, cfg: MatchConfig) -> dict:
     return out
 
 
-def match_config(method, bands, rows, keys) -> MatchConfig:
+def match_config(method, bands, rows, keys, extra) -> MatchConfig:
     names = [CANDIDATE_KEYS[k].name for k in keys] or None
-    blocking = BlockingConfig(method=method, lsh_bands=bands, lsh_rows=rows, keys=names)
+    blocking = BlockingConfig(method=method, lsh_bands=bands, lsh_rows=rows, keys=names,
+                              **extra)
     return MatchConfig(threshold=0.65, possible_threshold=0.55, blocking=blocking)
 
 
@@ -145,8 +153,8 @@ def main() -> None:
     args = ap.parse_args()
     labels = list(CONFIGS) if args.configs is None else args.configs.split(";")
     print("| people | records | blocking | candidates | per record | PC | RR | "
-          "R@0.60 | F1@0.60 | R@0.65 | F1@0.65 | wall s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "R@0.60 | F1@0.60 | R@0.65 | F1@0.65 | refined / skipped buckets | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for people in args.people:
         cand = encode(people, args.seed, list(CANDIDATE_KEYS.values()))
         plain = None
@@ -163,7 +171,8 @@ def main() -> None:
             print(f"| {people:,} | {enc.records:,} | {label} | {r['candidates']:,} | "
                   f"{r['per_record']:.1f} | {r['pc']:.4f} | {r['rr']:.5f} | "
                   f"{r['r_0.60']:.3f} | {r['f1_0.60']:.3f} | {r['r_0.65']:.3f} | "
-                  f"{r['f1_0.65']:.3f} | {r['wall']:.1f} |", flush=True)
+                  f"{r['f1_0.65']:.3f} | {r['refined']:,} / {r['oversized']:,} | "
+                  f"{r['wall']:.1f} |", flush=True)
         del cand, plain
 
 

@@ -211,9 +211,11 @@ def link(parties: Mapping[str, EncodedData], config: MatchConfig, *,
                                   tick=lambda d, t: report("blocking", d, t))
         total = len(candidates)
         chunks = _chunks(candidates)
+        del candidates  # the generator holds them until scored, not through solving
     lap("blocking")
     scored = _Collector(config.floor, keep_candidates)
     _score_all(pool, chunks, total, config, report, scored)
+    del chunks
     kept, hist = ScoredPairs.concat(scored.kept), scored.hist
     scored.kept.clear()
     lap("scoring")

@@ -13,7 +13,11 @@ Two sources, usable together:
 
 Everything is vectorised: band keys by shifting bits into place, buckets by a stable sort,
 pairs by ``np.repeat`` over bucket runs. Only pairs of records of different parties are
-emitted; a bucket larger than ``max_bucket`` records is skipped and counted.
+emitted. A bucket larger than ``max_bucket`` records does not pair all its records: with
+``oversized="nearest"`` each record keeps its ``nearest_k`` most similar records of the other
+parties in the bucket (``Nearest``: Dice of the filters, computed here on the encodings), so
+a coarse key finds true pairs at a cost bounded per record; buckets above
+``nearest_limit`` (or all oversized ones with ``oversized="skip"``) are skipped and counted.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ import numpy as np
 
 from linkage.matching._util import map_ordered, unique_sorted
 from linkage.matching.config import BlockingConfig
-from linkage.matching.pool import PartyPool
+from linkage.matching.kernels import dice_topk, score_pairs
+from linkage.matching.pool import KeyLists, PartyPool
+from linkage.matching.scoring import expand_variants
 
 __all__ = [
     "BlockingStats",
     "CandidatePairs",
+    "Nearest",
     "all_pairs",
     "band_keys",
     "block",
@@ -39,6 +46,8 @@ __all__ = [
 
 # Accumulated pair codes are deduplicated whenever they pass this many (bounds memory).
 _COMPACT_AT = 8_000_000
+# Oversized buckets refined together (vectorised) are scored this many pairs at a time.
+_DENSE_BATCH = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,11 @@ class BlockingStats:
     lsh_rows: int = 0
     max_bucket: int = 0
     buckets: int = 0  # buckets holding records of at least two parties
-    oversized_buckets: int = 0  # skipped, larger than max_bucket
+    oversized_buckets: int = 0  # skipped: larger than max_bucket (and not refined)
     records_in_oversized: int = 0  # bucket memberships skipped (a record counts once per bucket)
+    refined_buckets: int = 0  # larger than max_bucket, reduced to each record's nearest rows
+    records_in_refined: int = 0
+    nearest_pairs: int = 0  # pairs emitted by refined buckets (before deduplication)
     largest_bucket: int = 0
     pairs_emitted: int = 0  # before deduplication across bands and keys
     pairs_by_source: dict[str, int] = field(default_factory=dict)  # distinct pairs per source
@@ -80,6 +92,9 @@ class BlockingStats:
         self.buckets += other.buckets
         self.oversized_buckets += other.oversized_buckets
         self.records_in_oversized += other.records_in_oversized
+        self.refined_buckets += other.refined_buckets
+        self.records_in_refined += other.records_in_refined
+        self.nearest_pairs += other.nearest_pairs
         self.largest_bucket = max(self.largest_bucket, other.largest_bucket)
 
 
@@ -97,8 +112,13 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def bucket_pairs(keys: np.ndarray, records: np.ndarray, party_of: np.ndarray, max_bucket: int,
-                 stats: BlockingStats) -> np.ndarray:
+                 stats: BlockingStats, *,
+                 nearest: Nearest | None = None) -> np.ndarray:
     """Cross-party pairs of records that share a key, as codes ``a * n + b`` (a < b).
+
+    A bucket of more than ``max_bucket`` records is skipped, unless ``nearest`` is given and
+    the bucket holds at most ``nearest.limit`` records: then it yields only the pairs of
+    each record with its nearest records of the other parties in the bucket (``Nearest``).
 
     Keys are mixed and their high bits packed above the record number into one uint64, so a
     single (SIMD) sort of plain integers orders the elements by bucket, then by record, hence
@@ -124,11 +144,52 @@ def bucket_pairs(keys: np.ndarray, records: np.ndarray, party_of: np.ndarray, ma
     sizes = np.diff(np.append(starts, len(k)))
     stats.largest_bucket = max(stats.largest_bucket, int(sizes.max()))
     big = sizes > max_bucket
-    stats.oversized_buckets += int(big.sum())
-    stats.records_in_oversized += int(sizes[big].sum())
-    mask = np.repeat((sizes >= 2) & ~big, sizes)
+    near_parts: list[np.ndarray] = []
+    refine = np.zeros_like(big)
+    if nearest is not None and big.any():
+        refine = big & (sizes <= nearest.limit)
+        # very large buckets one by one (top-k kernel); the others with the small buckets
+        # below, vectorised, and pruned to each record's nearest partners afterwards
+        for s0, size in zip(starts[refine & (sizes > nearest.dense)].tolist(),
+                            sizes[refine & (sizes > nearest.dense)].tolist(), strict=True):
+            near_parts.append(nearest.bucket(r[s0:s0 + size]))
+        stats.refined_buckets += int(refine.sum())
+        stats.records_in_refined += int(sizes[refine].sum())
+    skipped = big & ~refine
+    stats.oversized_buckets += int(skipped.sum())
+    stats.records_in_oversized += int(sizes[skipped].sum())
+    small = (sizes >= 2) & ~big
+    codes = _pairs_of(r, k, starts, sizes, small, party_of, stats)
+    if nearest is not None:
+        # buckets of up to ``nearest.dense`` records: all their pairs, scored and pruned, in
+        # batches of at most _DENSE_BATCH pairs (bounds memory)
+        dense = np.flatnonzero(refine & (sizes <= nearest.dense))
+        weight = np.cumsum(sizes[dense].astype(np.int64) ** 2 // 4)
+        lo = 0
+        while lo < len(dense):
+            hi = max(lo + 1, int(np.searchsorted(weight, weight[lo] + _DENSE_BATCH)))
+            sel = np.zeros(len(sizes), dtype=bool)
+            sel[dense[lo:hi]] = True
+            a, b, group = _pairs_of(r, k, starts, sizes, sel, party_of, None, with_group=True)
+            if len(a):
+                near_parts.append(nearest.prune(a, b, group))
+            lo = hi
+    n = len(party_of)
+    out = codes[0] * n + codes[1]
+    return np.concatenate([out, _join(near_parts, stats)]) if near_parts else out
+
+
+def _pairs_of(r: np.ndarray, k: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+              selected: np.ndarray, party_of: np.ndarray, stats: BlockingStats | None, *,
+              with_group: bool = False):
+    """All cross-party pairs (a, b), a < b, of the selected buckets (elements ``r`` sorted
+    by bucket ``k``, then record, hence party-major inside a bucket): every element pairs
+    with the elements of later parties in its bucket. With ``with_group``, also the index
+    (among the selected buckets) of each pair's bucket."""
+    empty = np.empty(0, dtype=np.int64)
+    mask = np.repeat(selected, sizes)
     if not mask.any():
-        return np.empty(0, dtype=np.int64)
+        return (empty, empty, empty) if with_group else (empty, empty)
     r, k = r[mask], k[mask]
     p = party_of[r]
     # ends of bucket runs and of (bucket, party) runs, per element
@@ -138,14 +199,81 @@ def bucket_pairs(keys: np.ndarray, records: np.ndarray, party_of: np.ndarray, ma
     end = _run_ends(bucket_start, m)
     later = _run_ends(run_start, m)
     counts = end - later
-    stats.buckets += int(np.count_nonzero(bucket_start & (counts > 0)))
+    if stats is not None:
+        stats.buckets += int(np.count_nonzero(bucket_start & (counts > 0)))
     total = int(counts.sum())
     if total == 0:
-        return np.empty(0, dtype=np.int64)
+        return (empty, empty, empty) if with_group else (empty, empty)
     first = np.repeat(r, counts)
     offset = np.repeat(np.cumsum(counts) - counts - later, counts)
     partner = np.arange(total, dtype=np.int64) - offset
-    return first * n + r[partner]
+    if with_group:
+        group = np.repeat(np.cumsum(bucket_start) - 1, counts)
+        return first, r[partner], group
+    return first, r[partner]
+
+
+def _join(parts: list[np.ndarray], stats: BlockingStats) -> np.ndarray:
+    out = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    stats.nearest_pairs += len(out)
+    return out
+
+
+class Nearest:
+    """Reduces an oversized bucket to each record's ``k`` most similar records of the other
+    parties in the bucket (Dice of the record-level filters, on the encodings only).
+
+    Buckets of up to ``dense`` records are done together, vectorised: all their cross-party
+    pairs are scored (best variant pair) and each record keeps its ``k`` best partners per
+    bucket. Larger ones (up to ``limit`` records) are done one by one with the top-k kernel
+    over filter rows: a record keeps the owners of its ``k`` best rows of the other parties,
+    so a partner with two close variants can take two of the ``k`` slots.
+    """
+
+    def __init__(self, pool: PartyPool, k: int, limit: int, dense: int = 128) -> None:
+        self.pool, self.k, self.limit, self.dense = pool, k, limit, dense
+
+    def prune(self, a: np.ndarray, b: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """Codes of the pairs (a < b) that are among the ``k`` best of a or of b in their
+        group (bucket)."""
+        n = self.pool.n_records
+        vp = expand_variants(self.pool.row_offsets, a, b)
+        rows = score_pairs(self.pool.clk, self.pool.clk, vp.row_a, vp.row_b, threads=1)
+        score = rows if len(rows) == len(a) else np.maximum.reduceat(rows, vp.start)
+        keep = np.zeros(len(a), dtype=bool)
+        # best first; ties keep the (canonical) order in which the pairs were generated
+        by_score = np.argsort(-score, kind="stable")
+        for me in (a, b):
+            run_key = (group * n + me)[by_score]
+            within = np.argsort(run_key, kind="stable")  # radix sort on int64
+            order, g = by_score[within], run_key[within]
+            starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+            rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts,
+                                                                               len(order))))
+            keep[order[rank < self.k]] = True
+        return a[keep] * n + b[keep]
+
+    def bucket(self, members: np.ndarray) -> np.ndarray:
+        """Codes ``a * n + b`` (a < b) linking every record of one bucket (distinct global
+        record indices in pool order) to the owners of its ``k`` best rows."""
+        pool, n = self.pool, self.pool.n_records
+        ro = pool.row_offsets
+        counts = ro[members + 1] - ro[members]
+        total = int(counts.sum())
+        rows = (np.repeat(ro[members] - np.cumsum(counts) + counts, counts)
+                + np.arange(total, dtype=np.int64))
+        rec = np.repeat(members, counts)
+        party = pool.party_of[rec]
+        filters = pool.clk[rows]
+        out = []
+        for p in np.unique(party).tolist():
+            mine = party == p
+            if mine.all():
+                continue
+            top = dice_topk(filters[mine], filters[~mine], self.k, threads=1)
+            x, y = rec[mine][top.i], rec[~mine][top.j]
+            out.append(np.minimum(x, y) * n + np.maximum(x, y))
+        return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
 
 
 def _run_ends(run_start: np.ndarray, m: int) -> np.ndarray:
@@ -233,7 +361,12 @@ def _lsh_tasks(pool: PartyPool, cfg: BlockingConfig,
 # --- encoded blocking keys ----------------------------------------------------------------
 
 
-def _key_values(per_record: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+def _key_values(per_record, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values, record of each value) of one key; ``per_record`` is a ``KeyLists`` or a list
+    of arrays, one per record."""
+    if isinstance(per_record, KeyLists):
+        lengths = np.diff(per_record.offsets)
+        return per_record.values, np.repeat(np.arange(n, dtype=np.int64), lengths)
     lengths = np.fromiter((len(v) for v in per_record), dtype=np.int64, count=len(per_record))
     values = (np.concatenate(per_record).astype(np.uint64) if lengths.sum()
               else np.empty(0, dtype=np.uint64))
@@ -290,12 +423,15 @@ def block(pool: PartyPool, cfg: BlockingConfig, *, threads: int = 1,
     if cfg.method in ("keys", "lsh+keys"):
         jobs += [("keys", make) for make in _key_tasks(pool)]
     accumulators = {name: _PairAccumulator() for name, _ in jobs}
+    nearest = (Nearest(pool, cfg.nearest_k, cfg.nearest_limit)
+               if cfg.oversized == "nearest" else None)
 
     def run(job):
         name, make = job
         local = BlockingStats(method=cfg.method)
         keys, records = make()
-        return name, bucket_pairs(keys, records, pool.party_of, cfg.max_bucket, local), local
+        return name, bucket_pairs(keys, records, pool.party_of, cfg.max_bucket, local,
+                                  nearest=nearest), local
 
     for done, (name, codes, local) in enumerate(map_ordered(run, jobs, threads), start=1):
         accumulators[name].add(codes)

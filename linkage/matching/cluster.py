@@ -129,13 +129,14 @@ def greedy_clusters(pairs: ScoredPairs, party_of: np.ndarray, threshold: float,
         ScoredPairs(pairs.a[lone], pairs.b[lone], pairs.score[lone]), threshold)
     rest = ~lone
     a, b, s = pairs.a[rest], pairs.b[rest], pairs.score[rest]
+    del pairs, lone, rest  # the sorted copy: tens of millions of edges at 10^6 records
     if len(a) == 0:
         return isolated
     nodes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
-    ia, ib = inverse[: len(a)].tolist(), inverse[len(a):].tolist()
+    ia, ib = inverse[: len(a)], inverse[len(a):]
     uf = _UnionFind(len(nodes), [1 << int(p) for p in party_of[nodes].tolist()])
     n_match = int(np.count_nonzero(s >= threshold))
-    scores = s.tolist()
+    scores = s
     found: list[list[int]] = []
     kinds: list[bool] = []
     group_scores: list[float] = []
@@ -155,8 +156,21 @@ def greedy_clusters(pairs: ScoredPairs, party_of: np.ndarray, threshold: float,
     return Groups.concat([isolated, clusters])
 
 
-def _merge(uf: _UnionFind, ia: list[int], ib: list[int], scores: list[float],
+# Edges are turned into Python lists this many at a time (a list of ints costs ~36 bytes per
+# element: tens of millions of edges at once would cost gigabytes).
+_MERGE_CHUNK = 1 << 20
+
+
+def _merge(uf: _UnionFind, ia: np.ndarray, ib: np.ndarray, scores: np.ndarray,
            allow_duplicates: bool, *, possible: bool) -> None:
+    for start in range(0, len(ia), _MERGE_CHUNK):
+        stop = start + _MERGE_CHUNK
+        _merge_lists(uf, ia[start:stop].tolist(), ib[start:stop].tolist(),
+                     scores[start:stop].tolist(), allow_duplicates, possible=possible)
+
+
+def _merge_lists(uf: _UnionFind, ia: list[int], ib: list[int], scores: list[float],
+                 allow_duplicates: bool, *, possible: bool) -> None:
     find, parent, parties = uf.find, uf.parent, uf.parties
     for x, y, score in zip(ia, ib, scores, strict=True):
         rx, ry = find(x), find(y)

@@ -28,17 +28,29 @@ class BlockingConfig(_Frozen):
     * ``lsh+keys``: the union of both.
     * ``none``: every cross-party pair (small data and evaluation only).
 
-    Buckets (of either kind) with more than ``max_bucket`` records are skipped and counted in
-    the blocking statistics, so one very common key cannot explode the candidate set.
+    A bucket (of either kind) with more than ``max_bucket`` records does not pair all its
+    records, so that one very common key cannot explode the candidate set. With
+    ``oversized="nearest"`` (default) each record of such a bucket is paired with its
+    ``nearest_k`` most similar filter rows of the other parties in that bucket (Dice of the
+    record-level filters, computed on the encodings): the true partner of a record is almost
+    always among them, so a common key still finds it at a bounded cost. Buckets with more
+    than ``nearest_limit`` records, and all oversized buckets with ``oversized="skip"``, are
+    skipped; both are counted in the blocking statistics.
     """
 
     # lsh+keys by default: the encoded keys catch pairs whose filters differ too much for
-    # 24-bit bands (XOR-folded 512-bit filters), LSH catches pairs whose keys differ.
+    # bit sampling (XOR-folded 512-bit filters), LSH catches close pairs whose keys differ.
+    # 32 rows (24 before): on the synthetic data LSH adds no true pair to the default keys
+    # at 24 or 32 rows, while at 10^6 records per party 24 rows add 30 M candidate pairs,
+    # 32 rows 0.7 M (docs/matching.md).
     method: Literal["lsh", "keys", "lsh+keys", "none"] = "lsh+keys"
     lsh_bands: int = Field(64, ge=1, le=4096)
-    lsh_rows: int = Field(24, ge=1, le=64)
+    lsh_rows: int = Field(32, ge=1, le=64)
     seed: int = Field(0, ge=0)
-    max_bucket: int = Field(1000, ge=2)
+    max_bucket: int = Field(20, ge=2)
+    oversized: Literal["nearest", "skip"] = "nearest"
+    nearest_k: int = Field(4, ge=1, le=1000)
+    nearest_limit: int = Field(200_000, ge=2)
     keys: list[str] | None = Field(
         None, description="Named blocking keys to use; None = every key all parties carry."
     )

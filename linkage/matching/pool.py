@@ -16,9 +16,53 @@ import numpy as np
 from linkage.errors import MatchingError
 from linkage.format import EncodedData
 
-__all__ = ["PartyPool", "build_pool"]
+__all__ = ["KeyLists", "PartyPool", "build_pool"]
 
 MAX_PARTIES = 20
+
+
+class KeyLists:
+    """Values of one blocking key per pooled record, stored flat: record g's values are
+    ``values[offsets[g]:offsets[g + 1]]`` (indexing gives that view). Two arrays instead of
+    one small array per record: millions of records would otherwise cost ~100 bytes each."""
+
+    __slots__ = ("offsets", "values")
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=np.uint64)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+
+    @classmethod
+    def gather(cls, per_party: Sequence, orders: Sequence[np.ndarray]) -> KeyLists:
+        """The lists of ``per_party[p][i]`` for i in ``orders[p]``, parties in turn. Each
+        ``per_party[p]`` is a sequence of arrays, or any object with flat ``values`` and
+        ``offsets`` arrays (as the encoded-file reader gives)."""
+        values, sizes = [], []
+        for lists, order in zip(per_party, orders, strict=True):
+            flat_values = getattr(lists, "values", None)
+            flat_offsets = getattr(lists, "offsets", None)
+            if isinstance(flat_values, np.ndarray) and isinstance(flat_offsets, np.ndarray):
+                flat_values = flat_values.astype(np.uint64, copy=False)
+                flat_offsets = flat_offsets.astype(np.int64, copy=False)
+            else:
+                arrays = [np.asarray(a, dtype=np.uint64).reshape(-1) for a in lists]
+                flat_offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+                np.cumsum([len(a) for a in arrays], out=flat_offsets[1:])
+                flat_values = (np.concatenate(arrays) if arrays else np.zeros(0, np.uint64))
+            counts = np.diff(flat_offsets)[order]
+            starts = np.repeat(flat_offsets[:-1][order] - (np.cumsum(counts) - counts), counts)
+            values.append(flat_values[starts + np.arange(int(counts.sum()), dtype=np.int64)])
+            sizes.append(counts)
+        offsets = np.zeros(sum(len(c) for c in sizes) + 1, dtype=np.int64)
+        if sizes:
+            np.cumsum(np.concatenate(sizes), out=offsets[1:])
+        return cls(np.concatenate(values) if values else np.zeros(0, np.uint64), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, g: int) -> np.ndarray:
+        return self.values[self.offsets[g]:self.offsets[g + 1]]
 
 
 @dataclass(frozen=True)
@@ -38,7 +82,7 @@ class PartyPool:
     row_offsets: np.ndarray  # (n+1,) int64
     clk: np.ndarray  # (rows, w) uint64
     fields: dict[str, np.ndarray]
-    blocking: dict[str, list[np.ndarray]]  # name -> per global record
+    blocking: dict[str, KeyLists]  # name -> per global record
 
     @property
     def n_records(self) -> int:
@@ -131,8 +175,6 @@ def build_pool(parties: Mapping[str, EncodedData], *, fields: Sequence[str] = ()
         row_offsets=row_offsets,
         clk=gather(lambda d: d.clk),
         fields={f: gather(lambda d, f=f: d.fields[f]) for f in fields},
-        blocking={
-            k: [parties[n].blocking[k][i] for n, o in zip(names, orders, strict=True) for i in o]
-            for k in keys
-        },
+        blocking={k: KeyLists.gather([parties[n].blocking[k] for n in names], orders)
+                  for k in keys},
     )

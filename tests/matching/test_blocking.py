@@ -112,13 +112,134 @@ def test_oversized_buckets_are_skipped_and_reported(make_encoded):
     a = make_encoded([f"a{i}" for i in range(30)], [[set()]] * 30)
     b = make_encoded([f"b{i}" for i in range(30)], [[set()]] * 30)
     pool = build_pool({"a": a, "b": b})
-    pairs, stats = block(pool, BlockingConfig(method="lsh", lsh_bands=3, max_bucket=59))
+    skip = BlockingConfig(method="lsh", lsh_bands=3, max_bucket=59, oversized="skip")
+    pairs, stats = block(pool, skip)
     assert len(pairs) == 0
     assert stats.oversized_buckets == 3
     assert stats.records_in_oversized == 180
     assert stats.largest_bucket == 60
+    assert stats.refined_buckets == 0
     pairs, stats = block(pool, BlockingConfig(method="lsh", lsh_bands=3, max_bucket=60))
     assert len(pairs) == 900 and stats.oversized_buckets == 0
+    # nearest_limit: a bucket too large to refine is skipped as well
+    pairs, stats = block(pool, BlockingConfig(method="lsh", lsh_bands=3, max_bucket=10,
+                                              nearest_limit=59))
+    assert len(pairs) == 0 and stats.oversized_buckets == 3 and stats.refined_buckets == 0
+
+
+def _one_key_bucket(make_encoded, n: int, *, noise: int = 0):
+    """n records per party, all sharing one key value; a_i and b_i are the same person
+    (filters of 24 of 64 bits, 20 shared), different people share few bits."""
+    rng = np.random.default_rng(n)
+    people = [set(rng.choice(512, size=24, replace=False).tolist()) for _ in range(n)]
+
+    def variant(bits: set[int], seed: int) -> set[int]:
+        r = np.random.default_rng(seed)
+        keep = sorted(bits)[: 24 - 4]
+        return set(keep) | set(r.choice(512, size=4 + noise, replace=False).tolist())
+
+    a = make_encoded([f"a{i:04d}" for i in range(n)],
+                     [[variant(p, 2 * i)] for i, p in enumerate(people)], bits=512,
+                     blocking={"k": [[7]] * n})
+    b = make_encoded([f"b{i:04d}" for i in range(n)],
+                     [[variant(p, 2 * i + 1)] for i, p in enumerate(people)], bits=512,
+                     blocking={"k": [[7]] * n})
+    return build_pool({"a": a, "b": b}, keys=["k"])
+
+
+@pytest.mark.parametrize("n", [40, 200])  # vectorised path (<= 128 records) and top-k kernel
+def test_oversized_bucket_keeps_each_records_nearest_partners(make_encoded, n):
+    pool = _one_key_bucket(make_encoded, n)
+    pairs, stats = block(pool, BlockingConfig(method="keys", max_bucket=20, nearest_k=1))
+    assert stats.refined_buckets == 1 and stats.oversized_buckets == 0
+    assert stats.records_in_refined == 2 * n
+    got = {(pool.refs[x], pool.refs[y]) for x, y in zip(pairs.a, pairs.b, strict=True)}
+    assert got == {(f"a{i:04d}", f"b{i:04d}") for i in range(n)}  # the true pairs, only
+    pairs, stats = block(pool, BlockingConfig(method="keys", max_bucket=20, nearest_k=3))
+    assert n <= len(pairs) <= 2 * 3 * n  # each record keeps at most 3 partners per side
+    pairs, stats = block(pool, BlockingConfig(method="keys", max_bucket=20, oversized="skip"))
+    assert len(pairs) == 0 and stats.oversized_buckets == 1
+
+
+def test_vectorised_and_kernel_refinement_agree(make_encoded, monkeypatch):
+    from linkage.matching import blocking
+    from linkage.matching.blocking import Nearest, _key_values
+
+    pool = _one_key_bucket(make_encoded, 100, noise=6)
+    # a second key whose buckets split the records into 10 buckets of 20 + 20
+    values, records = _key_values(pool.blocking["k"], pool.n_records)
+    values = values + (records % 100 // 10).astype(np.uint64)
+    out = []
+    for dense, batch in ((0, 10**9), (10_000, 10**9), (10_000, 150)):  # kernel, one, batches
+        monkeypatch.setattr(blocking, "_DENSE_BATCH", batch)
+        stats = BlockingStats("test")
+        near = Nearest(pool, 3, 50_000, dense=dense)
+        codes = bucket_pairs(values, records, pool.party_of, 10, stats, nearest=near)
+        assert stats.refined_buckets == 10
+        out.append(set(np.unique(codes).tolist()))
+    assert out[0] == out[1] == out[2]
+
+
+def _encode(rows: list[dict], keys=None):
+    import pandas as pd
+
+    from linkage.encode import encode_dataframe
+    from linkage.keys import SecretKey
+    from linkage.schema import default_schema
+
+    schema = default_schema()
+    if keys is not None:
+        schema = schema.model_copy(update={"blocking_keys": keys})
+    cols = schema.input_columns()
+    frame = pd.DataFrame([{c: r.get(c, "") for c in cols} for r in rows])
+    return encode_dataframe(frame, schema, SecretKey(bytes(range(32))))[1]
+
+
+def _old_default_keys():
+    from linkage.schema import BlockingKeyPart as P
+    from linkage.schema import BlockingKeySpec as S
+
+    ph = P(field="name_phonetic", transform="phonetic_parts")
+    return [S(name="phon_surname_year", parts=[ph, P(field="date_of_birth", transform="year")]),
+            S(name="phon_month_day", parts=[ph, P(field="date_of_birth", transform="month_day")]),
+            S(name="phon_pairs", parts=[P(field="name_phonetic", transform="phonetic_pairs")]),
+            S(name="dob_sex", parts=[P(field="date_of_birth", transform="whole"),
+                                     P(field="sex", transform="whole")])]
+
+
+# Pairs the synthetic data showed the previous default keys missing (benchmarks/
+# blocking_misses.py): a typo in one name part with the date of birth missing on one side,
+# and a name in another script with the sex missing on one side.
+MISSED_BEFORE = [
+    ({"record_id": "a1", "given_name": "Taylor", "family_name": "Abbotg",
+      "date_of_birth": "14/10/1970", "sex": "F", "country_of_birth": "USA"},
+     {"record_id": "b1", "given_name": "Taylor", "family_name": "Abbott", "sex": "F"}),
+    ({"record_id": "a2", "given_name": "Nargis", "family_name": "Karzai",
+      "date_of_birth": "06/06/1975", "country_of_birth": "Iran"},
+     {"record_id": "b2", "given_name": "نرگس", "family_name": "کرزی",
+      "date_of_birth": "06/06/1975", "sex": "F"}),
+]
+
+
+@pytest.mark.parametrize(("left", "right"), MISSED_BEFORE)
+def test_default_keys_find_pairs_the_old_keys_missed(left, right):
+    others = [{"record_id": f"x{i}", "given_name": g, "family_name": f,
+               "date_of_birth": f"0{i + 1}/02/1980", "sex": "M"}
+              for i, (g, f) in enumerate([("John", "Smith"), ("Ivan", "Petrov"),
+                                          ("Ali", "Hassan")])]
+    config = MatchConfig(blocking=BlockingConfig(method="keys"))
+
+    def candidates(keys):
+        a, b = _encode([left, *others], keys), _encode([right], keys)
+        result = link({"a": a, "b": b}, config, keep_candidates=True)
+        c = result.candidates
+        return {(str(a.refs[i]), str(b.refs[j]))
+                for i, j in zip(c.index_a, c.index_b, strict=True)}, a, b
+
+    got, a, b = candidates(None)
+    assert (str(a.refs[0]), str(b.refs[0])) in got
+    got, a, b = candidates(_old_default_keys())
+    assert (str(a.refs[0]), str(b.refs[0])) not in got
 
 
 def test_encoded_keys_pair_records_sharing_a_value_of_the_same_key(make_encoded):
