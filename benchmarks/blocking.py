@@ -58,6 +58,11 @@ CANDIDATE_KEYS = {
     "pcob": BlockingKeySpec(name="phon_country_of_birth", parts=[
         PHON, BlockingKeyPart(field="country_of_birth", transform="whole")]),
 }
+# the coarse name keys with their most frequent values left out (max_share, docs/privacy.md)
+for _short, _share in (("1", 0.001), ("2", 0.002), ("5", 0.005)):
+    for _k in ("ph", "pre"):
+        CANDIDATE_KEYS[_k + _short] = CANDIDATE_KEYS[_k].model_copy(update={
+            "name": f"{CANDIDATE_KEYS[_k].name}_cap{_short}", "max_share": _share})
 
 OLD = ["psy", "pmd", "pp", "dobs"]
 NEW = ["ph", "pre", "dob", "ysc"]
@@ -82,6 +87,15 @@ CONFIGS = {
     "lsh+keys 64x24 [psex,pre,dob,ysc]": ("lsh+keys", 64, 24, ["psex", "pre", "dob", "ysc"],
                                           {"max_bucket": 20}),
     "lsh+keys 64x24 [old+new]": ("lsh+keys", 64, 24, OLD + NEW, {"max_bucket": 20}),
+    "lsh+keys 64x32 [new, name keys capped 0.1%]": ("lsh+keys", 64, 32,
+                                                    ["ph1", "pre1", "dob", "ysc"],
+                                                    {"max_bucket": 20}),
+    "lsh+keys 64x32 [new, name keys capped 0.2%]": ("lsh+keys", 64, 32,
+                                                    ["ph2", "pre2", "dob", "ysc"],
+                                                    {"max_bucket": 20}),
+    "lsh+keys 64x32 [new, name keys capped 0.5%]": ("lsh+keys", 64, 32,
+                                                    ["ph5", "pre5", "dob", "ysc"],
+                                                    {"max_bucket": 20}),
     "default": None,
 }
 

@@ -39,6 +39,12 @@ CANDIDATES = [
                                                     P(field="sex", transform="whole"),
                                                     P(field="country_of_birth", transform="whole")]),
 ]
+# the coarse name keys with their most frequent values left out (``max_share``)
+CANDIDATES += [
+    spec.model_copy(update={"name": f"{spec.name}_cap{round(share * 1000)}", "max_share": share})
+    for share in (0.001, 0.002, 0.005)
+    for spec in CANDIDATES if spec.name in ("phon", "name_prefix")
+]
 
 
 def _records(n: int, seed: int) -> pd.DataFrame:

@@ -16,7 +16,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from linkage.errors import SchemaError
 
@@ -201,6 +209,22 @@ class BlockingKeySpec(_Strict):
 
     name: str = Field(pattern=_IDENT)
     parts: list[BlockingKeyPart] = Field(min_length=1)
+    max_share: float | None = Field(
+        None, gt=0, le=1,
+        description="Leave out key values held by more than this share of the records of a "
+        "batch (and by at least 10 of them). Frequent values are what a frequency attack on "
+        "the keys can name (docs/privacy.md); their buckets are the largest anyway. Unset: "
+        "every value is sent.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_cap(self, handler):
+        # Unset, the cap is left out of the JSON, so schemas that do not use it keep the
+        # fingerprint they had before the option existed (and match existing encodings).
+        data = handler(self)
+        if isinstance(data, dict) and data.get("max_share") is None:
+            data.pop("max_share", None)
+        return data
 
 
 class HardeningSpec(_Strict):

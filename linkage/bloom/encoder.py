@@ -507,8 +507,12 @@ class BatchEncoder:
             combined = combined * len(t) + combos[f"c{i}"].to_numpy(np.int64)
         distinct, inverse = np.unique(combined, return_inverse=True)
         record_of_row = np.repeat(np.arange(len(counts)), counts)
-        return _KeyCombinations(records=record_of_row[combos["vrow"].to_numpy(np.int64)],
-                                combination=inverse.reshape(-1),
+        records = record_of_row[combos["vrow"].to_numpy(np.int64)]
+        inverse = inverse.reshape(-1)
+        if bk.max_share is not None:
+            keep = ~_too_common(records, inverse, len(distinct), bk.max_share * len(counts))
+            records, inverse = records[keep], inverse[keep]
+        return _KeyCombinations(records=records, combination=inverse,
                                 messages=_combination_messages(bk.name, distinct, texts))
 
     def _blocking(self, fields: dict[str, _FieldCells], counts: np.ndarray) -> dict[str, UInt64Lists]:
@@ -631,6 +635,19 @@ def _combination_messages(name: str, combined: np.ndarray, texts: list[np.ndarra
         parts.append(t[code])
     columns = [p.tolist() for p in reversed(parts)]
     return ["\x1f".join((name, *values)) for values in zip(*columns, strict=True)]
+
+
+_MIN_CAPPED = 10  # a value is only left out when at least this many records hold it
+
+
+def _too_common(records: np.ndarray, combination: np.ndarray, n_values: int,
+                limit: float) -> np.ndarray:
+    """Per (record, combination) pair: does its value belong to more than ``limit`` (and at
+    least ``_MIN_CAPPED``) distinct records?"""
+    pairs = np.unique(records * n_values + combination)
+    holders = np.bincount(pairs % n_values, minlength=n_values)
+    common = (holders > limit) & (holders >= _MIN_CAPPED)
+    return common[combination]
 
 
 def _per_record_sorted(records: np.ndarray, digests: np.ndarray, n: int) -> UInt64Lists:
