@@ -18,7 +18,9 @@
    encoded with ``linkage.encode.encode_file`` (default schema, 2 worker processes, with a
    reference map), and the two encoded files are read and linked with ``MatchConfig()``'s
    default blocking (or --bands/--rows/--max-bucket/--blocking). Time and peak RSS are
-   reported per stage, for the stage's process and its worker processes; pair completeness,
+   reported per stage, for the stage's process and its worker processes (inside the
+   linkage: per linkage stage, from its progress reports; blocking includes preparing the
+   pool, solving includes building the result); pair completeness,
    reduction ratio, precision and recall against the generator's truth.
 
        python benchmarks/match.py --real --sizes 1000000 --no-kernel
@@ -126,6 +128,47 @@ def child(args: argparse.Namespace) -> dict:
         "suggested": None if sug is None else [sug.threshold, sug.estimated_precision,
                                                sug.estimated_recall],
     }
+
+
+class _StagePeaks:
+    """Peak RSS per linkage stage, from ``link``'s progress reports: /proc/self/status VmRSS
+    sampled every 50 ms on a thread, and VmHWM read when a stage ends (exact: a stage that
+    raised the high-water mark peaked at the new mark). "blocking" includes preparing the
+    pool, "scoring" the threshold suggestion, "solving" building the named result."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.stage = "blocking"
+        self.sampled: dict[str, int] = {}
+        self.hwm_at_end: dict[str, int] = {}
+        self.rss_at_start: dict[str, int] = {"blocking": _vm("VmRSS")}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            s = self.stage
+            self.sampled[s] = max(self.sampled.get(s, 0), _vm("VmRSS"))
+
+    def progress(self, p) -> None:
+        if p.stage != self.stage:
+            self.hwm_at_end[self.stage] = _vm("VmHWM")
+            self.rss_at_start[p.stage] = _vm("VmRSS")
+            self.stage = p.stage
+
+    def stop(self) -> dict:
+        self.hwm_at_end[self.stage] = _vm("VmHWM")
+        self._stop.set()
+        self._thread.join()
+        out, prev = {}, 0
+        for stage, hwm in self.hwm_at_end.items():
+            out[stage] = {"rss_at_start_mib": self.rss_at_start.get(stage),
+                          "peak_sampled_mib": self.sampled.get(stage),
+                          "peak_mib": hwm if hwm > prev else None, "hwm_at_end_mib": hwm}
+            prev = hwm
+        return out
 
 
 class _TreePeak:
@@ -237,15 +280,18 @@ def real_link(args: argparse.Namespace, out: Path) -> dict:
     parties = {a: read_encoded(out / f"{a}.clk.parquet")[1] for a in ("agency_a", "agency_b")}
     read_s = time.perf_counter() - t0
     reset = _reset_peak()
+    stages = _StagePeaks()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    result = link(parties, config)
+    result = link(parties, config, progress=stages.progress)
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     peak = _vm("VmHWM") if reset else None
+    stage_mib = stages.stop() if reset else None
     stats = result.blocking_stats
     if args.no_quality:
         return {"n": args.child_real, "blocking": repr(config.blocking), "read_s": read_s,
                 "wall_s": wall, "cpu_s": cpu, "durations": result.durations, "peak_mib": peak,
+                "stage_mib": stage_mib,
                 "candidate_pairs": result.candidate_pairs,
                 "reduction_ratio": stats.reduction_ratio, "groups": result.decisions()}
 
@@ -282,7 +328,7 @@ def real_link(args: argparse.Namespace, out: Path) -> dict:
     return {
         "n": args.child_real, "blocking": repr(config.blocking), "read_s": read_s,
         "wall_s": wall, "cpu_s": cpu,
-        "durations": result.durations, "peak_mib": peak,
+        "durations": result.durations, "peak_mib": peak, "stage_mib": stage_mib,
         "rows": int(sum(len(d.clk) for d in parties.values())),
         "records": int(sum(d.n_records for d in parties.values())),
         "candidate_pairs": result.candidate_pairs, "comparisons": result.comparisons,
@@ -337,8 +383,12 @@ def run_real(args: argparse.Namespace, argv: list[str]) -> None:
             print(f"| encode ({sum(e['encoded'].values()):,} records) | {e['seconds']:.0f} | "
                   f"{e['peak_mib']:,} | {e['workers_peak_mib']:,} |")
         print(f"| read encoded files | {r['read_s']:.1f} | | |")
+        sm = r.get("stage_mib") or {}
         for k in ("prepare", "blocking", "scoring", "threshold", "solving"):
-            print(f"| link: {k} | {d[k]:.1f} | | |")
+            m = sm.get(k)
+            mem = ("" if m is None else f"{m['peak_mib']:,}" if m["peak_mib"] is not None
+                   else f"{m['peak_sampled_mib'] or m['rss_at_start_mib']:,} (sampled)")
+            print(f"| link: {k} | {d[k]:.1f} | {mem} | |")
         print(f"| link: total | {r['wall_s']:.1f} (CPU {r['cpu_s']:.1f}) | "
               f"{r['peak_mib'] if r['peak_mib'] is not None else 'n/a'} | |")
         if args.no_quality:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage.matching import BlockingConfig, MatchConfig, link
+from linkage.matching import BlockingConfig, MatchConfig, cluster, link
 from linkage.matching.cluster import Groups, greedy_clusters
 from linkage.matching.scoring import ScoredPairs
 
@@ -175,3 +175,95 @@ def test_a_weak_third_record_makes_a_possible_group_around_the_match(make_encode
                                        blocking=BlockingConfig(method="none")))
     got = [(g.match_id, g.decision, tuple(m.party for m in g.members)) for g in result.groups]
     assert got == [("M000001", "match", ("a", "b")), ("M000002", "possible", ("a", "b", "c"))]
+
+
+def _same_groups(x: Groups, y: Groups) -> None:
+    x, y = x.ordered(), y.ordered()
+    for field in ("members", "offsets", "is_match", "score"):
+        np.testing.assert_array_equal(getattr(x, field), getattr(y, field))
+        assert getattr(x, field).dtype == getattr(y, field).dtype
+
+
+two_party_graphs = st.tuples(
+    st.integers(1, 12), st.integers(1, 12),  # records of party 0, of party 1
+    st.lists(st.tuples(st.integers(0, 23), st.integers(0, 23), st.sampled_from(
+        [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9])), max_size=60),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(two_party_graphs, st.sampled_from([0, 1 << 14]), st.sampled_from([1, 64]))
+def test_two_party_fast_path_equals_union_find(graph, loop_below, share):
+    """The vectorised greedy one-to-one gives exactly the union-find clustering's groups,
+    with the rounds (loop_below 0) and with the plain loop; same-party edges are refused."""
+    na, nb, raw = graph
+    party_of = np.repeat(np.array([0, 1], dtype=np.int16), [na, nb])
+    n = na + nb
+    seen, rows = set(), []
+    for a, b, s in raw:
+        a, b = min(a % n, b % n), max(a % n, b % n)
+        if a != b and (a, b) not in seen:
+            seen.add((a, b))
+            rows.append((a, b, s))
+    pairs = to_pairs(rows)
+    saved = cluster._LOOP_BELOW, cluster._MIN_ROUND_SHARE
+    cluster._LOOP_BELOW, cluster._MIN_ROUND_SHARE = loop_below, share
+    try:
+        fast = greedy_clusters(pairs, party_of, THRESHOLD)
+    finally:
+        cluster._LOOP_BELOW, cluster._MIN_ROUND_SHARE = saved
+    assert as_set(fast) == naive_clusters(rows, party_of, THRESHOLD, False)
+    # union-find pairs an isolated same-party edge (blocking never makes one): compare
+    # without them
+    cross = [r for r in rows if party_of[r[0]] != party_of[r[1]]]
+    _same_groups(fast, cluster._greedy_union_find(to_pairs(cross), party_of, THRESHOLD))
+
+
+@pytest.mark.parametrize("loop_below", [0, 1 << 14])
+def test_two_party_fast_path_on_a_large_random_graph(loop_below):
+    rng = np.random.default_rng(7)
+    na, nb, m = 3000, 3500, 20000
+    party_of = np.repeat(np.array([0, 1], dtype=np.int16), [na, nb])
+    code = np.unique(rng.integers(0, na, m) * (na + nb) + na + rng.integers(0, nb, m))
+    a, b = code // (na + nb), code % (na + nb)
+    pairs = ScoredPairs(a, b, rng.choice(np.linspace(0.6, 1.0, 9), len(a)))
+    saved = cluster._LOOP_BELOW
+    cluster._LOOP_BELOW = loop_below
+    try:
+        fast = greedy_clusters(pairs, party_of, THRESHOLD)
+    finally:
+        cluster._LOOP_BELOW = saved
+    _same_groups(fast, cluster._greedy_union_find(pairs, party_of, THRESHOLD))
+
+
+def test_two_party_chain_of_weaker_edges():
+    """A path whose scores fall along it: one round per edge, so the loop finishes it."""
+    k = 5000
+    a = np.arange(k, dtype=np.int64)
+    party_of = np.repeat(np.array([0, 1], dtype=np.int16), [k, k])
+    src = np.concatenate([a, a[1:]])
+    dst = np.concatenate([k + a, k + a[:-1]])  # edges x-(k+x) and (x+1)-(k+x)
+    order = np.argsort(np.concatenate([2 * a, 2 * a[1:] - 1]))  # along the path
+    score = np.empty(len(src))
+    score[order] = np.linspace(1.0, 0.6, len(src))
+    pairs = ScoredPairs(src, dst, score)
+    saved = cluster._LOOP_BELOW
+    cluster._LOOP_BELOW = 0
+    try:
+        fast = greedy_clusters(pairs, party_of, THRESHOLD)
+    finally:
+        cluster._LOOP_BELOW = saved
+    _same_groups(fast, cluster._greedy_union_find(pairs, party_of, THRESHOLD))
+    assert len(fast) == k
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9),
+                          st.sampled_from([0.6, 0.7, 0.8, 0.9])), max_size=40), st.booleans())
+def test_canonical_order_is_the_three_key_sort(rows, presorted):
+    if presorted:  # the fast path: pairs sorted by (a, b), as blocking emits them
+        rows = sorted({(a, b): s for a, b, s in rows}.items())
+        rows = [(a, b, s) for (a, b), s in rows]
+    a, b, s = (np.array([r[k] for r in rows], dtype=t)
+               for k, t in ((0, np.int64), (1, np.int64), (2, np.float64)))
+    np.testing.assert_array_equal(cluster.canonical_order(a, b, s), np.lexsort((b, a, -s)))
