@@ -92,6 +92,20 @@ def _descendants_rss_mb(root: int) -> tuple[float, int]:
     return sum(rss[p] for p in below) / 1024, len(below)
 
 
+def _own_peak_mb() -> float:
+    """This process's peak RSS since exec (VmHWM). Not getrusage's ru_maxrss: Linux keeps
+    that across fork + exec, so a child started by a parent holding the generated records
+    would report the parent's size."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def encode_once(csv_path: Path, out_path: Path) -> dict:
     """Run the encode pipeline in this (fresh) process and report time and peak memory
     (this process by getrusage; the worker processes by sampling /proc every 0.5 s)."""
@@ -118,7 +132,7 @@ def encode_once(csv_path: Path, out_path: Path) -> dict:
     return {
         "records": report.records_encoded,
         "seconds": seconds,
-        "peak_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_main_mb": _own_peak_mb(),
         "peak_worker_mb": peak_workers[0],
         "output_mb": out_path.stat().st_size / 2**20,
     }
