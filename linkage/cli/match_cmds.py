@@ -56,7 +56,12 @@ Blocking = Annotated[str, typer.Option(help="lsh | keys | lsh+keys | none.")]
 Bands = Annotated[int, typer.Option(help="LSH bands.")]
 Rows = Annotated[int, typer.Option(help="Sampled bits per LSH band.")]
 Seed = Annotated[int, typer.Option(help="Seed of the LSH bit positions.")]
-MaxBucket = Annotated[int, typer.Option(help="Skip buckets larger than this.")]
+MaxBucket = Annotated[int, typer.Option(
+    help="Buckets larger than this are reduced to nearest partners (or skipped, see --oversized).")]
+Oversized = Annotated[str, typer.Option(
+    help="nearest: pair each record of an oversized bucket with its --nearest-k most similar "
+         "other-party records there; skip: drop oversized buckets.")]
+NearestK = Annotated[int, typer.Option(help="Partners kept per record in an oversized bucket.")]
 Keys = Annotated[list[str] | None, typer.Option("--key", help="Blocking key to use (repeat).")]
 Weights = Annotated[list[str] | None, typer.Option(
     "--field-weight", help="FIELD=WEIGHT: score with field-level filters (repeat).")]
@@ -87,7 +92,9 @@ def _party_names(files: list[Path], parties: list[str] | None) -> list[str]:
 def _config(threshold: float, possible: float | None, no_possible: bool, solver: str,
             allow_duplicates: bool, blocking: str, bands: int, rows: int, seed: int,
             max_bucket: int, keys: list[str] | None, weights: list[str] | None,
-            metric: str, threads: int | None) -> MatchConfig:
+            metric: str, threads: int | None, *,
+            oversized: str = _DEFAULT_BLOCKING.oversized,
+            nearest_k: int = _DEFAULT_BLOCKING.nearest_k) -> MatchConfig:
     field_weights = None
     if weights:
         field_weights = {}
@@ -105,7 +112,8 @@ def _config(threshold: float, possible: float | None, no_possible: bool, solver:
             solver=solver,
             allow_duplicates=allow_duplicates,
             blocking=BlockingConfig(method=blocking, lsh_bands=bands, lsh_rows=rows, seed=seed,
-                                    max_bucket=max_bucket, keys=keys or None),
+                                    max_bucket=max_bucket, keys=keys or None,
+                                    oversized=oversized, nearest_k=nearest_k),
             field_weights=field_weights,
             metric=metric,
             threads=threads,
@@ -146,6 +154,7 @@ def _summary(result: LinkResult) -> Table:
                                  if s.lsh_bands else "")),
         ("candidate pairs", f"{result.candidate_pairs:,} of {s.total_pairs:,}"),
         ("reduction ratio", f"{s.reduction_ratio:.6f}"),
+        ("oversized buckets refined", f"{s.refined_buckets:,} ({s.nearest_pairs:,} nearest pairs)"),
         ("oversized buckets skipped", f"{s.oversized_buckets:,} (largest {s.largest_bucket:,})"),
         ("comparisons", f"{result.comparisons:,}"),
         ("groups", f"{d['match']:,} match, {d['possible']:,} possible"),
@@ -185,6 +194,8 @@ def match(
     lsh_rows: Rows = _DEFAULT_BLOCKING.lsh_rows,
     seed: Seed = _DEFAULT_BLOCKING.seed,
     max_bucket: MaxBucket = _DEFAULT_BLOCKING.max_bucket,
+    oversized: Oversized = _DEFAULT_BLOCKING.oversized,
+    nearest_k: NearestK = _DEFAULT_BLOCKING.nearest_k,
     key: Keys = None,
     field_weight: Weights = None,
     metric: Metric = _DEFAULT.metric,
@@ -200,7 +211,7 @@ def match(
     names = _party_names(files, party)
     config = _config(threshold, possible_threshold, no_possible, solver, allow_duplicates,
                      blocking, lsh_bands, lsh_rows, seed, max_bucket, key, field_weight,
-                     metric, threads)
+                     metric, threads, oversized=oversized, nearest_k=nearest_k)
     try:
         parties = load_parties(files, names)
         result = _run(parties, config)
@@ -246,6 +257,8 @@ def evaluate(
     lsh_rows: Rows = _DEFAULT_BLOCKING.lsh_rows,
     seed: Seed = _DEFAULT_BLOCKING.seed,
     max_bucket: MaxBucket = _DEFAULT_BLOCKING.max_bucket,
+    oversized: Oversized = _DEFAULT_BLOCKING.oversized,
+    nearest_k: NearestK = _DEFAULT_BLOCKING.nearest_k,
     key: Keys = None,
     field_weight: Weights = None,
     metric: Metric = _DEFAULT.metric,
@@ -263,7 +276,8 @@ def evaluate(
             names = party = _party_names(files, party)
             config = _config(threshold, possible_threshold, no_possible, solver,
                              allow_duplicates, blocking, lsh_bands, lsh_rows, seed, max_bucket,
-                             key, field_weight, metric, threads)
+                             key, field_weight, metric, threads, oversized=oversized,
+                             nearest_k=nearest_k)
             parties = load_parties(files, names)
             result = _run(parties, config, keep_candidates=True)
             out.print(_summary(result))
@@ -284,6 +298,8 @@ def suggest_threshold(
     lsh_rows: Rows = _DEFAULT_BLOCKING.lsh_rows,
     seed: Seed = _DEFAULT_BLOCKING.seed,
     max_bucket: MaxBucket = _DEFAULT_BLOCKING.max_bucket,
+    oversized: Oversized = _DEFAULT_BLOCKING.oversized,
+    nearest_k: NearestK = _DEFAULT_BLOCKING.nearest_k,
     key: Keys = None,
     field_weight: Weights = None,
     metric: Metric = _DEFAULT.metric,
@@ -293,7 +309,8 @@ def suggest_threshold(
     to the candidate scores), with the precision and recall the fitted model expects."""
     names = _party_names(files, party)
     config = _config(0.99, None, True, "greedy", False, blocking, lsh_bands, lsh_rows, seed,
-                     max_bucket, key, field_weight, metric, threads)
+                     max_bucket, key, field_weight, metric, threads, oversized=oversized,
+                     nearest_k=nearest_k)
     try:
         result = _run(load_parties(files, names), config)
     except LinkageError as exc:

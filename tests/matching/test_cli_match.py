@@ -140,3 +140,29 @@ def test_variants_survive_the_file_round_trip(files):
 
     _, data = read_encoded(paths[0])
     assert np.array_equal(data.clk, sim.parties["agency_a"].clk)
+
+
+def test_oversized_bucket_policy_is_an_option(files, tmp_path):
+    """A tiny --max-bucket makes LSH buckets oversized: refined by default, dropped with
+    --oversized skip (fewer candidates, and the summary says so)."""
+    paths, _, _ = files
+    outs = {}
+    for policy in ("nearest", "skip"):
+        out = tmp_path / f"{policy}.parquet"
+        res = runner.invoke(app, ["match", *map(str, paths[:2]), "--out", str(out),
+                                  "--blocking", "lsh", "--lsh-rows", "8", "--max-bucket", "2",
+                                  "--oversized", policy, "--nearest-k", "2"])
+        assert res.exit_code == 0, res.output
+        outs[policy] = res.output
+    assert "oversized buckets refined" in outs["nearest"]
+    refined = next(line for line in outs["nearest"].splitlines() if "buckets refined" in line)
+    skipped = next(line for line in outs["skip"].splitlines() if "buckets skipped" in line)
+    assert not refined.split("refined")[1].strip().startswith("0 ")
+    assert not skipped.split("skipped")[1].strip().startswith("0 ")
+
+
+def test_unknown_oversized_policy_is_a_usage_error(files, tmp_path):
+    paths, _, _ = files
+    res = runner.invoke(app, ["match", *map(str, paths[:2]), "--out", str(tmp_path / "m.csv"),
+                              "--oversized", "sometimes"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
