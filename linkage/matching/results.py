@@ -36,7 +36,7 @@ class LinkProgress:
     comparisons: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupMember:
     """A record of a group: its party and its index in that party's ``EncodedData``."""
 
@@ -44,7 +44,7 @@ class GroupMember:
     record_index: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchGroup:
     """Records judged to be one person. ``members`` are sorted by (party, ref)."""
 
