@@ -38,6 +38,7 @@ from typing import IO, Literal, overload
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from linkage.errors import CompatibilityError, EncodedFileError
@@ -461,11 +462,15 @@ def same_columns(actual: pa.Schema, expected: pa.Schema) -> bool:
     )
 
 
-def _validate_records(refs: list, counts: np.ndarray, md: FileMetadata, src: str) -> None:
-    for i, r in enumerate(refs):
-        if not isinstance(r, str) or not 0 < len(r) <= MAX_REF_LENGTH:
-            raise EncodedFileError(f"{src}: record {i}: invalid record reference")
-    if len(set(refs)) != len(refs):
+def _validate_records(refs: pa.Array | pa.ChunkedArray, counts: np.ndarray, md: FileMetadata,
+                      src: str) -> None:
+    """References present, 1..MAX_REF_LENGTH characters and distinct; variant counts in
+    range. Columnar: no Python object per record."""
+    lengths = pc.fill_null(pc.utf8_length(refs), 0).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero((lengths < 1) | (lengths > MAX_REF_LENGTH))
+    if len(bad):
+        raise EncodedFileError(f"{src}: record {int(bad[0])}: invalid record reference")
+    if len(pc.unique(refs)) != len(refs):
         raise EncodedFileError(f"{src}: duplicate record references")
     if len(counts) and (counts.min() < 1 or counts.max() > md.max_variants):
         raise EncodedFileError(f"{src}: variant count outside 1..{md.max_variants}")
@@ -500,9 +505,10 @@ def table_to_data(md: FileMetadata, table: pa.Table, src: str = "table") -> Enco
     file's are (``src`` names the table in errors)."""
     if not same_columns(table.schema, arrow_schema(md)):
         raise EncodedFileError(f"{src}: columns do not match format version {FORMAT_VERSION}")
-    refs = table.column("ref").to_pylist()
+    refs = table.column("ref")
     counts = table.column("n_variants").to_numpy().astype(np.uint8)
     _validate_records(refs, counts, md, src)
+    refs = refs.to_numpy()
     clk = _rows_from_column(table.column("clk"), counts, md.filter_bits, src, "clk")
     fields = {
         n: _rows_from_column(table.column(f"f.{n}"), counts, b, src, f"f.{n}")
@@ -562,10 +568,21 @@ def _read_ndjson(path: str | Path, src: str) -> tuple[FileMetadata, EncodedData]
     if len(cnt) and (cnt.max() > 255):
         raise EncodedFileError(f"{src}: too many variants")
     cnt8 = cnt.astype(np.uint8)
-    _validate_records(refs, cnt8, md, src)
+    for i, r in enumerate(refs):
+        if not isinstance(r, str) or not _is_utf8(r):
+            raise EncodedFileError(f"{src}: record {i}: invalid record reference")
+    _validate_records(pa.array(refs, pa.string()), cnt8, md, src)
     clk = _rows_from_bytes(clk_parts, cnt8, md.filter_bits, src, "clk")
     fields = {n: _rows_from_bytes(p, cnt8, md.field_bits[n], src, n) for n, p in field_parts.items()}
     return md, EncodedData(refs, cnt8, clk, fields, blocking)
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")  # JSON may carry lone surrogates, which no file can hold
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse_ndjson_record(line: str, i: int, src: str) -> dict:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -41,6 +40,7 @@ from linkage.format import (
     read_encoded,
     read_metadata,
     same_columns,
+    table_to_data,
 )
 from service import audit
 from service.db.models import Project, Upload, utcnow
@@ -287,61 +287,15 @@ def load_encoded(store: BlobStore, blob_name: str, upload_id: str) -> EncodedDat
 
 
 def _load_columnar(reader: BlobReader) -> EncodedData:
+    """The stored upload's records, read column by column (``linkage.format.table_to_data``:
+    Arrow buffers, no Python object per record)."""
     src = str(reader)
     md = read_metadata(reader)
     table = pq.read_table(_parquet_source(reader))
-    if not same_columns(table.schema, arrow_schema(md)):
-        raise EncodedFileError(f"{src}: columns do not match format version {FORMAT_VERSION}")
     if table.num_rows != md.record_count:
         raise EncodedFileError(f"{src}: holds {table.num_rows} records but its metadata says "
                                f"{md.record_count} (truncated or altered file)")
-    refs_col = table.column("ref").combine_chunks()
-    counts = table.column("n_variants").to_numpy().astype(np.uint8)
-    if refs_col.null_count:
-        raise EncodedFileError(f"{src}: invalid record reference")
-    if len(counts) and (counts.min() < 1 or counts.max() > md.max_variants):
-        raise EncodedFileError(f"{src}: variant count outside 1..{md.max_variants}")
-    refs = refs_col.to_numpy(zero_copy_only=False)
-    expected = counts.astype(np.int64)
-    clk = _rows_from_binary(table.column("clk"), expected, md.filter_bits, src, "clk")
-    fields = {n: _rows_from_binary(table.column(f"f.{n}"), expected, b, src, f"f.{n}")
-              for n, b in md.field_bits.items()}
-    blocking = {n: _lists_from_arrow(table.column(f"bk.{n}")) for n in md.blocking_keys}
-    return EncodedData(refs, counts, clk, fields, blocking)
-
-
-def _rows_from_binary(col: pa.ChunkedArray, counts: np.ndarray, bits: int, src: str,
-                      name: str) -> np.ndarray:
-    """The (rows, bits/64) uint64 array of a binary column whose value i holds counts[i]
-    rows, read from the Arrow data buffer (a copy, as ``read_encoded`` makes)."""
-    width = bits // 8
-    arr = col.combine_chunks()
-    if arr.null_count:
-        raise EncodedFileError(f"{src}: column {name!r} has missing values")
-    n = len(arr)
-    _, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1, offset=arr.offset * 4) \
-        if n else np.zeros(1, dtype=np.int32)
-    if not np.array_equal(np.diff(offsets.astype(np.int64)), counts * width):
-        raise EncodedFileError(f"{src}: column {name!r} has the wrong length")
-    start, end = int(offsets[0]), int(offsets[-1])
-    raw = np.frombuffer(data_buf, dtype=np.uint8, count=end - start, offset=start) \
-        if end > start else np.zeros(0, dtype=np.uint8)
-    return raw.view("<u8").astype(np.uint64).reshape(-1, bits // 64)
-
-
-def _lists_from_arrow(col: pa.ChunkedArray) -> list[np.ndarray]:
-    """A list<uint64> column as one uint64 array per record."""
-    arr = col.combine_chunks()
-    if arr.null_count or pc.list_flatten(arr).null_count:
-        raise EncodedFileError("blocking key has missing values")
-    n = len(arr)
-    if n == 0:
-        return []
-    offsets = arr.offsets.to_numpy().astype(np.int64)
-    values = arr.values.to_numpy(zero_copy_only=False).astype(np.uint64)
-    values = values[offsets[0]:offsets[-1]]
-    return np.split(values, offsets[1:-1] - offsets[0])
+    return table_to_data(md, table, src)
 
 
 # --- deletion and retention ----------------------------------------------------------------
