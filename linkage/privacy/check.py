@@ -132,14 +132,22 @@ def _match_encoded(
     """Rows of ``encoded`` for the plaintext records (joined on the keyed reference)."""
     position = {ref: i for i, ref in enumerate(encoded.refs.tolist())}
     rows, keep = [], []
-    for i, rid in enumerate(frame[id_column].astype(str).tolist()):
-        j = position.get(encoder.reference(rid.strip()))
+    ids = [rid.strip() for rid in frame[id_column].astype(str).tolist()]
+    for i, ref in enumerate(encoder.references(ids)):
+        j = position.get(ref)
         if j is not None:
             rows.append(int(encoded.row_offsets[j]))
             keep.append(i)
     if not rows:
         raise SchemaError("none of the plaintext records is in the encoded file (wrong key or schema?)")
     return encoded.clk[np.asarray(rows)], frame.iloc[keep].reset_index(drop=True)
+
+
+def _reference_frame(parts: list[pd.DataFrame], schema: LinkageSchema) -> pd.DataFrame:
+    """The attacker's plaintext population: the parts together, with ids of its own."""
+    frame = pd.concat(parts, ignore_index=True)
+    frame[schema.record_id_column] = [f"ref-{i}" for i in range(len(frame))]
+    return frame
 
 
 def _double_hashing_k(schema: LinkageSchema) -> int:
@@ -180,8 +188,7 @@ def privacy_check(
         parts.append(_sample(reference[cols], settings.reference_sample, settings.seed + 1))
     if not parts:
         raise SchemaError("no reference population: give one or assume overlap")
-    ref_frame = pd.concat(parts, ignore_index=True)
-    ref_frame[schema.record_id_column] = [f"ref-{i}" for i in range(len(ref_frame))]
+    ref_frame = _reference_frame(parts, schema)
     ref_filters, ref_frame = _encode(BatchEncoder(schema, attacker_key(settings.seed)), ref_frame)
     ref = PlainRecords.from_schema(schema, ref_frame)
     ref_view = attack_view(as_dense(ref_filters))
@@ -236,8 +243,7 @@ def _blocking_key_results(schema: LinkageSchema, key: SecretKey, plaintext: pd.D
         return []
     seen = BatchEncoder(schema, key).blocking_plaintext(plaintext)
     parts = ([plaintext] if settings.assume_overlap else []) + ([reference] if reference is not None else [])
-    ref_frame = pd.concat(parts, ignore_index=True)
-    ref_frame[schema.record_id_column] = [f"ref-{i}" for i in range(len(ref_frame))]
+    ref_frame = _reference_frame(parts, schema)
     ref_values = BatchEncoder(schema, attacker_key(settings.seed)).blocking_plaintext(ref_frame)
     n_seen = len(np.unique(np.concatenate([v.records for v in seen.values()])))
     return [blocking_key_attack(name, seen[name], ref_values[name], n_seen, len(ref_frame))
