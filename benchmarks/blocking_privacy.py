@@ -4,8 +4,9 @@
     python benchmarks/blocking_privacy.py --records 20000 --reference 20000
 
 The agency's records and the attacker's public reference are two samples of the same
-synthetic population (the benchmark mix of cultures and scripts). Every candidate key below
-(the default schema's and the alternatives considered in docs/matching.md) is computed for
+synthetic population (the benchmark mix of cultures and scripts). Every candidate key of
+benchmarks/blocking.py (the default schema's and the alternatives considered in
+docs/matching.md, with and without ``max_share``) is computed for
 both; the attack (linkage/privacy/blocking_keys.py) aligns key-value counts with reference
 counts and names the clearly separated ones. Prints, per key: distinct values, the share of
 records holding the most frequent value, values named, records disclosed and precision.
@@ -17,34 +18,16 @@ import argparse
 import time
 
 import pandas as pd
+from blocking import CANDIDATE_KEYS
 
 from linkage.bloom.encoder import BatchEncoder
 from linkage.keys import generate_key
 from linkage.privacy.blocking_keys import blocking_key_exposure
-from linkage.schema import BlockingKeyPart, BlockingKeySpec, LinkageSchema, default_schema
+from linkage.schema import BlockingKeySpec, LinkageSchema, default_schema
 
-P = BlockingKeyPart
-CANDIDATES = [
-    BlockingKeySpec(name="phon_surname_year", parts=[P(field="name_phonetic", transform="phonetic_parts"),
-                                                     P(field="date_of_birth", transform="year")]),
-    BlockingKeySpec(name="phon_month_day", parts=[P(field="name_phonetic", transform="phonetic_parts"),
-                                                  P(field="date_of_birth", transform="month_day")]),
-    BlockingKeySpec(name="phon_pairs", parts=[P(field="name_phonetic", transform="phonetic_pairs")]),
-    BlockingKeySpec(name="dob_sex", parts=[P(field="date_of_birth", transform="whole"),
-                                           P(field="sex", transform="whole")]),
-    BlockingKeySpec(name="phon", parts=[P(field="name_phonetic", transform="phonetic_parts")]),
-    BlockingKeySpec(name="name_prefix", parts=[P(field="name", transform="prefix3")]),
-    BlockingKeySpec(name="dob", parts=[P(field="date_of_birth", transform="whole")]),
-    BlockingKeySpec(name="year_sex_country", parts=[P(field="date_of_birth", transform="year"),
-                                                    P(field="sex", transform="whole"),
-                                                    P(field="country_of_birth", transform="whole")]),
-]
-# the coarse name keys with their most frequent values left out (``max_share``)
-CANDIDATES += [
-    spec.model_copy(update={"name": f"{spec.name}_cap{round(share * 1000)}", "max_share": share})
-    for share in (0.001, 0.002, 0.005)
-    for spec in CANDIDATES if spec.name in ("phon", "name_prefix")
-]
+# the candidate keys of benchmarks/blocking.py (same folder, so importable when run as a
+# script), with their capped variants
+CANDIDATES = list(CANDIDATE_KEYS.values())
 
 
 def _records(n: int, seed: int) -> pd.DataFrame:
