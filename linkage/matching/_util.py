@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-import numpy as np
+from linkage.arrays import unique_sorted
 
 __all__ = ["map_ordered", "unique_sorted"]
 
@@ -30,18 +30,3 @@ def map_ordered(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Itera
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
-
-
-def unique_sorted(x: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of an integer array.
-
-    Same result as ``np.unique(x)``, which in numpy >= 2.3 takes a hash-table path that is
-    two orders of magnitude slower on millions of int64 codes than a SIMD sort.
-    """
-    y = np.sort(x)
-    if len(y) < 2:
-        return y
-    keep = np.empty(len(y), dtype=bool)
-    keep[0] = True
-    np.not_equal(y[1:], y[:-1], out=keep[1:])
-    return y[keep]
