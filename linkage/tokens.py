@@ -86,7 +86,8 @@ def phonetic_codes(s: str, algorithm: str) -> list[str]:
         raise SchemaError("unknown phonetic algorithm")
     codes = set()
     for part in s.lower().split():
-        letters = _NOT_LETTER.sub("", part)
+        # most parts are letters already; the regex costs more than the check
+        letters = part if part.isascii() and part.isalpha() else _NOT_LETTER.sub("", part)
         if letters and (code := encode(letters)):
             codes.add(code)
     return sorted(codes)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from linkage.arrays import factorize_exact
+
 __all__ = ["Column", "factorise"]
 
 
@@ -48,20 +50,31 @@ def _as_text(value: object) -> str | tuple[str]:
 
 def factorise(name: str, series: pd.Series) -> Column:
     """Distinct values of a column with their codes; blanks and nulls become -1."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, raw = factorize_exact(series)
     codes = codes.astype(np.int64, copy=True)
+    values, bad = _texts(raw)
+    blank = np.flatnonzero(pd.Series(values, dtype=object).str.strip().to_numpy() == "")
+    blank = blank[~np.isin(blank, list(bad))]  # a bad value stays, to be reported
+    if len(blank):
+        codes[np.isin(codes, blank)] = -1
+    return Column(name=name, codes=codes, values=values, bad=bad)
+
+
+def _texts(raw: list[object]) -> tuple[list[str], dict[int, str]]:
+    """The values as text ("" where they cannot be) and the reason for each that cannot."""
+    if all(type(v) is str for v in raw):
+        try:  # one check for the whole column; lone surrogates make it fail
+            "".join(raw).encode("utf-8")
+            return raw, {}  # type: ignore[return-value]
+        except UnicodeEncodeError:
+            pass
     values: list[str] = []
     bad: dict[int, str] = {}
-    blank: list[int] = []
-    for i, raw in enumerate(uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)):
-        text = _as_text(raw)
+    for i, value in enumerate(raw):
+        text = _as_text(value)
         if isinstance(text, tuple):
             bad[i] = text[0]
             values.append("")
         else:
             values.append(text)
-            if not text.strip():
-                blank.append(i)
-    if blank:
-        codes[np.isin(codes, blank)] = -1
-    return Column(name=name, codes=codes, values=values, bad=bad)
+    return values, bad

@@ -28,23 +28,38 @@ import numpy as np
 import pandas as pd
 
 import linkage
+from linkage.arrays import ranges, unique_sorted
 from linkage.bloom.columns import Column, factorise
 from linkage.bloom.fieldvalues import (
+    blocking_part_column,
     blocking_part_values,
     is_decomposable,
     normalise_value,
-    phonetic_cell_codes,
+    phonetic_algorithm,
     salt_of,
-    tokenise_value,
 )
 from linkage.bloom.hardening import harden, hardened_bits
 from linkage.bloom.hashing import hmac_sha256_many, token_words
-from linkage.bloom.packing import pack_positions
+from linkage.bloom.packing import or_cell_bits
+from linkage.bloom.token_table import TokenTable, phonetic_code_table, token_table
 from linkage.errors import InputRecordError, NormalisationError
 from linkage.format import EncodedData, FileMetadata, UInt64Lists
 from linkage.keys import SecretKey, derive_project_key, derive_subkey, key_id
+from linkage.normalize.columnar import (
+    fold_ascii,
+    normalise_documents_ascii,
+    normalise_names_ascii,
+)
 from linkage.normalize.dates import fast_iso_dates
-from linkage.schema import DateNormaliser, FieldSpec, LinkageSchema, NameNormaliser
+from linkage.schema import (
+    DateNormaliser,
+    DocumentNormaliser,
+    FieldSpec,
+    LinkageSchema,
+    NameNormaliser,
+    PhoneticTokeniser,
+    TextNormaliser,
+)
 
 __all__ = ["BatchEncoder", "BlockingPlaintext", "EncodedBatch", "Reject", "ref_digests"]
 
@@ -99,6 +114,12 @@ class _FieldCells:
     universe: list[str]
     columns: list[np.ndarray]  # per input column (or one joined column): cell id per record
     aliases: list[list[int]] | None  # per record, cell ids of its aliases (primary removed)
+    tokens: TokenTable | None = None  # tokens of the universe, once computed (this batch only)
+
+    def token_table(self, spec: FieldSpec) -> TokenTable:
+        if self.tokens is None:
+            self.tokens = token_table(spec, self.universe)
+        return self.tokens
 
 
 @dataclass
@@ -110,6 +131,9 @@ class _Batch:
     rejects: _Rejects
     columns: dict[str, Column] = field(default_factory=dict)
     memo: dict[tuple[int, str], str | tuple[str]] = field(default_factory=dict)
+    norms: dict[tuple[int, str], tuple[np.ndarray, dict[int, str]]] = field(default_factory=dict)
+    alias_norms: dict[tuple[int, str], tuple[list[list[str]], dict[int, str]]] = field(
+        default_factory=dict)
 
     def column(self, name: str) -> Column:
         if name not in self.columns:
@@ -211,31 +235,62 @@ class BatchEncoder:
             batch.memo[key] = got
         return got
 
-    def _fast_dates(self, spec: FieldSpec, values: list[str], batch: _Batch) -> None:
-        """Seed the memo with the dates that the columnwise fast path parses."""
-        if not isinstance(spec.normaliser, DateNormaliser):
-            return
-        nid = self._normaliser_ids[spec.name]
-        for raw, iso in zip(values, fast_iso_dates(values, ambiguous=spec.normaliser.ambiguous),
-                            strict=True):
-            if iso is not None:
-                batch.memo[(nid, raw)] = iso
+    def _fast_norms(self, spec: FieldSpec, raws: list[str]) -> list[str | None]:
+        """The normalised values the columnar normalisers give (None for the others): ASCII
+        names, text and document numbers (``linkage.normalize.columnar``), dates in the plain
+        shapes (``fast_iso_dates``). Everything else, errors included, is ``_normalise``'s."""
+        n = spec.normaliser
+        fits = [len(r) <= spec.max_length for r in raws]
+        if isinstance(n, DateNormaliser):
+            dates = fast_iso_dates(raws, ambiguous=n.ambiguous)
+            return [d if ok else None for d, ok in zip(dates, fits, strict=True)]
+        if not isinstance(n, NameNormaliser | TextNormaliser | DocumentNormaliser):
+            return [None] * len(raws)
+        todo = [i for i, r in enumerate(raws) if fits[i] and r.isascii()]
+        texts = [raws[i] for i in todo]
+        if isinstance(n, NameNormaliser):
+            got: list[str | None] = list(normalise_names_ascii(
+                texts, drop_titles=n.drop_titles, drop_particles=n.drop_particles,
+                sort_parts=n.sort_parts))
+        elif isinstance(n, TextNormaliser):
+            got = list(fold_ascii(texts))
+        else:
+            got = normalise_documents_ascii(texts)
+        out: list[str | None] = [None] * len(raws)
+        for i, norm in zip(todo, got, strict=True):
+            out[i] = norm
+        return out
+
+    def _normalise_many(self, spec: FieldSpec, raws: list[str], batch: _Batch) -> list[str | tuple[str]]:
+        """``_normalise`` of each value, the columnar normalisers taking what they cover."""
+        fast = self._fast_norms(spec, raws)
+        return [f if f is not None else self._normalise(spec, r, batch)
+                for r, f in zip(raws, fast, strict=True)]
+
+    def _column_norms(self, spec: FieldSpec, col: Column, batch: _Batch):
+        """Per code of the column: its normalised value ("" for blank, bad or failing) and the
+        reason of each that fails. Shared by the fields with the same normaliser."""
+        key = (self._normaliser_ids[spec.name], col.name)
+        if key not in batch.norms:
+            live = [c for c, raw in enumerate(col.values) if c not in col.bad and raw.strip()]
+            results = self._normalise_many(spec, [col.values[c] for c in live], batch)
+            reasons = {live[i]: r[0] for i, r in enumerate(results) if type(r) is tuple}
+            norms = np.full(len(col.values), "", dtype=object)
+            norms[live] = ["" if type(r) is tuple else r for r in results]
+            batch.norms[key] = norms, reasons
+        return batch.norms[key]
 
     def _cell_ids(self, spec: FieldSpec, col: Column, batch: _Batch, ids: dict[str, int]) -> np.ndarray:
         """Cell id per record for one column; rows with bad values are rejected."""
         batch.rejects.add_codes(col, col.bad, col.name)
-        table = np.full(len(col.values) + 1, -1, dtype=np.int64)  # last entry: code -1
-        reasons: dict[int, str] = {}
-        self._fast_dates(spec, col.values, batch)
-        for code, raw in enumerate(col.values):
-            if code in col.bad or not raw.strip():
-                continue
-            norm = self._normalise(spec, raw, batch)
-            if isinstance(norm, tuple):
-                reasons[code] = norm[0]
-            elif norm:
-                table[code] = ids.setdefault(norm, len(ids))
+        norms, reasons = self._column_norms(spec, col, batch)
         batch.rejects.add_codes(col, reasons, spec.name)
+        table = np.full(len(col.values) + 1, -1, dtype=np.int64)  # last entry: code -1
+        used = np.flatnonzero(norms != "")
+        local, distinct = pd.factorize(norms[used])
+        cell = np.fromiter((ids.setdefault(v, len(ids)) for v in distinct.tolist()),
+                           dtype=np.int64, count=len(distinct))
+        table[used] = cell[local]
         return table[col.codes]
 
     def _joined_column(self, spec: FieldSpec, batch: _Batch) -> Column:
@@ -246,25 +301,38 @@ class BatchEncoder:
         joined = parts.astype(str).agg(lambda r: " ".join(x for x in r if x.strip()), axis=1)
         return factorise(spec.name, joined)
 
+    def _alias_norms(self, spec: FieldSpec, col: Column, batch: _Batch):
+        """Per code of the aliases column: its distinct non-empty normalised aliases in order,
+        and the reason for each code with an alias that fails. Shared by the fields with the
+        same normaliser."""
+        key = (self._normaliser_ids[spec.name], col.name)
+        if key not in batch.alias_norms:
+            split = [raw.split(spec.alias_separator) if code not in col.bad else []
+                     for code, raw in enumerate(col.values)]
+            distinct = list(dict.fromkeys(a for parts in split for a in parts if a.strip()))
+            norm_of = dict(zip(distinct, self._normalise_many(spec, distinct, batch), strict=True))
+            per_code: list[list[str]] = []
+            reasons: dict[int, str] = {}
+            for code, parts in enumerate(split):
+                norms: list[str] = []
+                for alias in parts:
+                    norm = norm_of.get(alias, "")
+                    if isinstance(norm, tuple):
+                        reasons[code] = norm[0]
+                    elif norm and norm not in norms:
+                        norms.append(norm)
+                per_code.append(norms)
+            batch.alias_norms[key] = per_code, reasons
+        return batch.alias_norms[key]
+
     def _alias_ids(self, spec: FieldSpec, batch: _Batch, ids: dict[str, int]) -> list[list[int]]:
         col = batch.column(spec.aliases_column)  # type: ignore[arg-type]
         batch.rejects.add_codes(col, col.bad, col.name)
-        per_code: list[list[int]] = []
-        reasons: dict[int, str] = {}
-        for code, raw in enumerate(col.values):
-            cells: list[int] = []
-            for alias in raw.split(spec.alias_separator) if code not in col.bad else []:
-                if not alias.strip():
-                    continue
-                norm = self._normalise(spec, alias, batch)
-                if isinstance(norm, tuple):
-                    reasons[code] = norm[0]
-                elif norm and (cid := ids.setdefault(norm, len(ids))) not in cells:
-                    cells.append(cid)
-            per_code.append(cells)
+        per_code, reasons = self._alias_norms(spec, col, batch)
         batch.rejects.add_codes(col, reasons, spec.name)
-        per_code.append([])  # code -1
-        return [per_code[c] for c in col.codes]
+        cells = [[ids.setdefault(n, len(ids)) for n in norms] for norms in per_code]
+        cells.append([])  # code -1
+        return [cells[c] for c in col.codes]
 
     def _field_cells(self, spec: FieldSpec, batch: _Batch) -> _FieldCells:
         ids: dict[str, int] = {}
@@ -351,47 +419,44 @@ class BatchEncoder:
         codes, uniques = pd.factorize(pd.Series(value, dtype=object))
         return codes.astype(np.int64), [str(u) for u in uniques]
 
-    def _tables(self, spec: FieldSpec, keys: np.ndarray, universe: list[str], salts: list[str],
-                salted: bool) -> list[np.ndarray]:
-        """One filter per distinct (cell, salt) key, for each filter length in use."""
+    def _key_tokens(self, spec: FieldSpec, cells: _FieldCells, keys: np.ndarray,
+                    salts: list[str]) -> TokenTable:
+        """The tokens of each distinct salted (cell, salt) key: with a salt field, the salt is
+        part of the hashed token, so each (token, salt) is a token of its own."""
         n_salts = len(salts)
-        cells, cell_of_key = np.unique(keys // n_salts, return_inverse=True)
-        flat, starts, texts = _cell_tokens(spec, cells, universe)
-        sizes = np.diff(starts)[cell_of_key]
-        pair_key = np.repeat(np.arange(len(keys), dtype=np.int64), sizes)
-        pair_token = flat[_ranges(starts[cell_of_key], sizes)]
-        if salted:  # the salt is part of the hashed token: one token per (token, salt)
-            pair_salt = (keys % n_salts)[pair_key]
-            distinct, pair_token = np.unique(pair_token * n_salts + pair_salt, return_inverse=True)
-            texts = [f"{texts[t]}\x1f{salts[s]}"
-                     for t, s in zip((distinct // n_salts).tolist(), (distinct % n_salts).tolist(),
-                                     strict=True)]
-        words = token_words(self.schema.filter.hash_function, self._field_keys[spec.name],
-                            texts, spec.weight)
-        rows = np.repeat(pair_key, spec.weight)
-        return [pack_positions(rows, (words[pair_token] % np.uint32(b)).reshape(-1), len(keys), b)
-                for b in self._lengths]
+        key_table = cells.token_table(spec).rows(keys // n_salts)
+        pair_key = np.repeat(np.arange(len(keys), dtype=np.int64), np.diff(key_table.starts))
+        pair_salt = (keys % n_salts)[pair_key]
+        distinct, pair_token = np.unique(key_table.ids * n_salts + pair_salt, return_inverse=True)
+        texts = [f"{key_table.texts[t]}\x1f{salts[s]}"
+                 for t, s in zip((distinct // n_salts).tolist(), (distinct % n_salts).tolist(),
+                                 strict=True)]
+        return TokenTable(pair_token.reshape(-1).astype(np.int64), key_table.starts, texts)
 
     def _field_filters(self, spec: FieldSpec, cells: _FieldCells, counts: np.ndarray,
                        salt_ids: np.ndarray, salts: list[str], out: list[np.ndarray]) -> None:
+        """OR each variant row's field tokens into its filters (one per filter length)."""
         salted = self.schema.hardening.salt_field is not None and isinstance(
             spec.normaliser, NameNormaliser
         )
         gathers = self._gathers(cells, counts)
         if not gathers:
             return
-        n_salts = len(salts)
-        all_keys = np.concatenate(
-            [ids * n_salts + (salt_ids[rows] if salted else 0) for rows, ids in gathers]
-        )
-        keys, inverse = np.unique(all_keys, return_inverse=True)
-        tables = self._tables(spec, keys, cells.universe, salts, salted)
-        start = 0
-        for rows, _ in gathers:
-            idx = inverse[start : start + len(rows)]
-            start += len(rows)
-            for target, table in zip(out, tables, strict=True):
-                target[rows] |= table[idx]
+        if salted:
+            n_salts = len(salts)
+            keys, inverse = np.unique(np.concatenate(
+                [ids * n_salts + salt_ids[rows] for rows, ids in gathers]), return_inverse=True)
+            table = self._key_tokens(spec, cells, keys, salts)
+            bounds = np.cumsum([0] + [len(rows) for rows, _ in gathers])
+            gathers = [(rows, inverse[a:b]) for (rows, _), a, b in
+                       zip(gathers, bounds[:-1], bounds[1:], strict=True)]
+        else:
+            table = cells.token_table(spec)
+        words = token_words(self.schema.filter.hash_function, self._field_keys[spec.name],
+                            table.texts, spec.weight)
+        for rows, ids in gathers:
+            for target, bits in zip(out, self._lengths, strict=True):
+                or_cell_bits(target, rows, ids, table.starts, table.ids, words, bits)
 
     def _filters(self, fields: dict[str, _FieldCells], counts: np.ndarray):
         rows = int(counts.sum())
@@ -427,6 +492,11 @@ class BatchEncoder:
         if part.transform in _PHONETIC and is_decomposable(spec):
             return self._phonetic_part_values(spec, fields[part.field], part, counts, memo)
         codes, uniques = pd.factorize(pd.Series(self._row_values(fields, part.field, counts)))
+        column = blocking_part_column(part, uniques.tolist())
+        if column is not None:
+            has = pd.notna(column)
+            vrow = np.flatnonzero(has[codes])
+            return pd.DataFrame({"vrow": vrow.astype(np.int64), "v": column[codes[vrow]]})
         lists = [blocking_part_values(spec, part, v) if v else [] for v in uniques.tolist()]
         sizes = np.asarray([len(x) for x in lists], dtype=np.int64)
         flat = np.empty(int(sizes.sum()), dtype=object)
@@ -434,7 +504,7 @@ class BatchEncoder:
         starts = np.cumsum(sizes) - sizes
         row_sizes = sizes[codes]
         vrow = np.repeat(np.arange(len(codes), dtype=np.int64), row_sizes)
-        return pd.DataFrame({"vrow": vrow, "v": flat[_ranges(starts[codes], row_sizes)]})
+        return pd.DataFrame({"vrow": vrow, "v": flat[ranges(starts[codes], row_sizes)]})
 
     def _phonetic_part_values(self, spec: FieldSpec, cells: _FieldCells, part,
                               counts: np.ndarray, memo: dict | None = None) -> pd.DataFrame:
@@ -449,19 +519,19 @@ class BatchEncoder:
             rows = np.concatenate([r for r, _ in gathers]) if gathers else np.zeros(0, np.int64)
             ids = np.concatenate([i for _, i in gathers]) if gathers else np.zeros(0, np.int64)
             used, pos = np.unique(ids, return_inverse=True)
-            lists = phonetic_cell_codes(spec, [cells.universe[c] for c in used.tolist()])
-            memo[spec.name] = rows, pos.reshape(-1), lists
-        rows, pos, lists = memo[spec.name]
-        names = sorted(set(chain.from_iterable(lists)))  # code id order = string order
-        index = {c: k for k, c in enumerate(names)}
-        sizes = np.asarray([len(x) for x in lists], dtype=np.int64)
-        flat = np.fromiter((index[c] for x in lists for c in x), dtype=np.int64,
-                           count=int(sizes.sum()))
-        starts = np.cumsum(sizes) - sizes
+            if isinstance(spec.tokeniser, PhoneticTokeniser):  # the field's own tokens
+                table = cells.token_table(spec).rows(used)
+            else:
+                table = phonetic_code_table([cells.universe[c] for c in used.tolist()],
+                                            phonetic_algorithm(spec))
+            memo[spec.name] = rows, pos.reshape(-1), table
+        rows, pos, table = memo[spec.name]
+        names = table.texts  # in string order, so code id order = string order
+        sizes, flat, starts = np.diff(table.starts), table.ids, table.starts[:-1]
         row_sizes = sizes[pos]
         n_codes = max(len(names), 1)
-        pair = np.unique(np.repeat(rows, row_sizes) * n_codes
-                         + flat[_ranges(starts[pos], row_sizes)])  # sorted by (vrow, code)
+        pair = unique_sorted(np.repeat(rows, row_sizes) * n_codes
+                         + flat[ranges(starts[pos], row_sizes)])  # sorted by (vrow, code)
         vrow, code = pair // n_codes, pair % n_codes
         texts = np.empty(len(names), dtype=object)
         texts[:] = names
@@ -474,7 +544,7 @@ class BatchEncoder:
         single = k_of == 1
         after = k_of - 1 - (np.arange(len(vrow)) - np.repeat(bounds, k))  # later codes in row
         first = np.repeat(np.arange(len(vrow)), after)
-        second = _ranges(np.arange(len(vrow)) + 1, after)
+        second = ranges(np.arange(len(vrow)) + 1, after)
         pair_ids, pair_of = np.unique(code[first] * n_codes + code[second], return_inverse=True)
         pair_texts = np.empty(len(pair_ids), dtype=object)
         pair_texts[:] = [f"{names[a]} {names[b]}" for a, b in
@@ -601,24 +671,6 @@ class BlockingPlaintext:
     digests: np.ndarray
 
 
-def _cell_tokens(spec: FieldSpec, cells: np.ndarray, universe: list[str]):
-    """Tokens of each distinct cell: (token ids flat, start offsets per cell, token texts)."""
-    lists = [tokenise_value(spec, universe[cell]) for cell in cells.tolist()]
-    starts = np.zeros(len(lists) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in lists], out=starts[1:])
-    flat = np.empty(int(starts[-1]), dtype=object)
-    flat[:] = list(chain.from_iterable(lists))
-    codes, texts = pd.factorize(flat)
-    return codes.astype(np.int64, copy=False), starts, texts.tolist()
-
-
-def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(s, s + n) for each (s, n)."""
-    total = int(sizes.sum())
-    ends = np.cumsum(sizes)
-    return np.arange(total, dtype=np.int64) - np.repeat(ends - sizes - starts, sizes)
-
-
 def _digests64(key: bytes, messages: list[str]) -> np.ndarray:
     """First 8 bytes (little-endian uint64) of HMAC-SHA256(key, message) for each message."""
     digests = hmac_sha256_many(key, [m.encode("utf-8") for m in messages])
@@ -644,7 +696,7 @@ def _too_common(records: np.ndarray, combination: np.ndarray, n_values: int,
                 limit: float) -> np.ndarray:
     """Per (record, combination) pair: does its value belong to more than ``limit`` (and at
     least ``_MIN_CAPPED``) distinct records?"""
-    pairs = np.unique(records * n_values + combination)
+    pairs = unique_sorted(records * n_values + combination)
     holders = np.bincount(pairs % n_values, minlength=n_values)
     common = (holders > limit) & (holders >= _MIN_CAPPED)
     return common[combination]

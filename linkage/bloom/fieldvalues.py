@@ -6,6 +6,9 @@ batch and forgets the results with the batch.
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from linkage import tokens as tok
 from linkage.errors import NormalisationError
 from linkage.normalize import country, dates, documents, names, sex, text
@@ -24,10 +27,11 @@ from linkage.schema import (
 )
 
 __all__ = [
+    "blocking_part_column",
     "blocking_part_values",
     "is_decomposable",
     "normalise_value",
-    "phonetic_cell_codes",
+    "phonetic_algorithm",
     "salt_of",
     "tokenise_value",
 ]
@@ -95,28 +99,9 @@ def salt_of(spec: FieldSpec, value: str) -> str:
     return value
 
 
-def _phonetic_algorithm(spec: FieldSpec) -> str:
+def phonetic_algorithm(spec: FieldSpec) -> str:
+    """The phonetic algorithm of a field's phonetic blocking parts: its tokeniser's, or nysiis."""
     return spec.tokeniser.algorithm if isinstance(spec.tokeniser, PhoneticTokeniser) else "nysiis"
-
-
-def phonetic_cell_codes(spec: FieldSpec, values: list[str]) -> list[list[str]]:
-    """For each normalised value, the codes the "phonetic_parts" blocking part gives it.
-
-    ``phonetic_codes`` works part by part, so each distinct space-separated part is encoded
-    once; a value's codes are the sorted union of its parts' codes.
-    """
-    algo = _phonetic_algorithm(spec)
-    memo: dict[str, list[str]] = {}
-    out: list[list[str]] = []
-    for value in values:
-        codes: set[str] = set()
-        for word in value.split():
-            got = memo.get(word)
-            if got is None:
-                got = memo[word] = tok.phonetic_codes(word, algo)
-            codes.update(got)
-        out.append(sorted(codes))
-    return out
 
 
 def blocking_part_values(spec: FieldSpec, part: BlockingKeyPart, value: str) -> list[str]:
@@ -124,7 +109,7 @@ def blocking_part_values(spec: FieldSpec, part: BlockingKeyPart, value: str) -> 
     if not value:
         return []
     if part.transform in ("phonetic_parts", "phonetic_pairs"):
-        codes = tok.phonetic_codes(value, _phonetic_algorithm(spec))
+        codes = tok.phonetic_codes(value, phonetic_algorithm(spec))
         if part.transform == "phonetic_parts" or len(codes) < 2:
             return codes
         return [f"{a} {b}" for i, a in enumerate(codes) for b in codes[i + 1:]]
@@ -137,3 +122,23 @@ def blocking_part_values(spec: FieldSpec, part: BlockingKeyPart, value: str) -> 
     if part.transform == "prefix3":
         return [value[:3]]
     return [value]
+
+
+_ONE_VALUE_TRANSFORMS = ("whole", "prefix3", "year")
+
+
+def blocking_part_column(part: BlockingKeyPart, values: list[str]) -> np.ndarray | None:
+    """``blocking_part_values`` of many values for the transforms that give at most one value
+    each, as an object array (None where the part has no value); None for other transforms.
+    """
+    if part.transform not in _ONE_VALUE_TRANSFORMS:
+        return None
+    s = pd.Series(values, dtype=object)
+    if part.transform == "prefix3":
+        out = s.str[:3]
+    elif part.transform == "year":
+        out = s.str[:4]
+        out = out.where(out.str.isdigit().astype(bool), None)
+    else:
+        out = s
+    return out.where(s != "", None).to_numpy(dtype=object)

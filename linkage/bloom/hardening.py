@@ -152,6 +152,12 @@ def harden(filters: np.ndarray, spec: HardeningSpec, project_key: bytes) -> np.n
     if not bit_steps and spec.blip_epsilon is None:
         return filters
     hardened_bits(spec, filters.shape[1] * 64)  # validate before any work
+    only_fold = not (spec.balance or spec.permute or spec.diffusion_inputs)
+    if spec.xor_fold and only_fold and spec.blip_epsilon is None:
+        # XOR-folding alone is word-aligned (the length is a multiple of 128): the same bits
+        # as the dense path below, without unpacking every bit to a byte
+        half = filters.shape[1] // 2
+        return np.ascontiguousarray(filters[:, :half] ^ filters[:, half:], dtype=np.uint64)
     dense = unpack_bits(filters)
     if spec.balance:
         dense = np.concatenate([dense, ~dense], axis=1)
