@@ -36,23 +36,33 @@ def factorize_exact(values: pd.Series | np.ndarray | list) -> tuple[np.ndarray, 
     merges distinct values.
 
     pandas' object hash table compares strings only up to the first NUL ("a" and "a\x00"
-    get one code) and hashes True equal to 1 and False equal to 0 and 0.0. Columns of
-    strings without NUL take pandas' fast path; anything else is factorised by
+    get one code), turns every string with a lone surrogate into the same replacement
+    character, and hashes True equal to 1 and False equal to 0 and 0.0. Columns of strings
+    without NUL or surrogates take pandas' fast path; anything else is factorised by
     ``(type, value)`` in Python.
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    raw = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
-    if all(type(v) is str for v in raw) and not _has_nul(series):
-        return codes.astype(np.int64, copy=False), raw
+    if _plain_strings(series):
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        return codes.astype(np.int64, copy=False), list(uniques)
     return _factorize_by_type(series.tolist())
 
 
-def _has_nul(series: pd.Series) -> bool:
+def _plain_strings(series: pd.Series) -> bool:
+    """Only str values (no missing ones), none with a NUL or a lone surrogate."""
     try:
-        return "\x00" in "".join(series.tolist())
-    except TypeError:  # missing values among the strings
-        return any(isinstance(v, str) and "\x00" in v for v in series.tolist())
+        joined = "".join(series.tolist())
+    except TypeError:  # a value that is not a str
+        return False
+    if "\x00" in joined:
+        return False
+    if joined.isascii():
+        return True
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _factorize_by_type(items: list) -> tuple[np.ndarray, list]:
@@ -60,7 +70,7 @@ def _factorize_by_type(items: list) -> tuple[np.ndarray, list]:
     uniques: list = []
     codes = np.empty(len(items), dtype=np.int64)
     for i, v in enumerate(items):
-        if v is None or (isinstance(v, float) and v != v):  # None and NaN are missing
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):  # missing values
             codes[i] = -1
             continue
         code = index.setdefault((type(v), v), len(uniques))

@@ -485,19 +485,31 @@ class BatchEncoder:
             out[rows] = np.where(so_far == "", value, so_far + " " + value)
         return out.tolist()
 
+    def _row_codes(self, cells: _FieldCells, name: str, fields: dict[str, _FieldCells],
+                   counts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Per variant row, the index of its field value in the returned distinct values (-1:
+        none). A one-column field's values are its cells; others are joined per row."""
+        if len(cells.columns) == 1:  # each variant row uses at most one cell
+            codes = np.full(int(counts.sum()), -1, dtype=np.int64)
+            for rows, ids in self._gathers(cells, counts):
+                codes[rows] = ids
+            return codes, cells.universe
+        codes, uniques = pd.factorize(pd.Series(self._row_values(fields, name, counts)))
+        return codes.astype(np.int64), uniques.tolist()
+
     def _part_values(self, fields: dict[str, _FieldCells], part, counts: np.ndarray,
                      memo: dict | None = None) -> pd.DataFrame:
         """Long table (vrow, value) of one blocking-key part over all variant rows."""
         spec = self.schema.field(part.field)
         if part.transform in _PHONETIC and is_decomposable(spec):
             return self._phonetic_part_values(spec, fields[part.field], part, counts, memo)
-        codes, uniques = pd.factorize(pd.Series(self._row_values(fields, part.field, counts)))
-        column = blocking_part_column(part, uniques.tolist())
+        codes, uniques = self._row_codes(fields[part.field], part.field, fields, counts)
+        column = blocking_part_column(part, uniques)
         if column is not None:
-            has = pd.notna(column)
+            has = np.append(pd.notna(column), False)  # code -1: no value
             vrow = np.flatnonzero(has[codes])
             return pd.DataFrame({"vrow": vrow.astype(np.int64), "v": column[codes[vrow]]})
-        lists = [blocking_part_values(spec, part, v) if v else [] for v in uniques.tolist()]
+        lists = [blocking_part_values(spec, part, v) if v else [] for v in uniques] + [[]]
         sizes = np.asarray([len(x) for x in lists], dtype=np.int64)
         flat = np.empty(int(sizes.sum()), dtype=object)
         flat[:] = list(chain.from_iterable(lists))

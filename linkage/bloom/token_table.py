@@ -14,11 +14,14 @@ tokenisers) go through ``tokenise_value``. Nothing outlives the call.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage import tokens as tok
 from linkage.arrays import factorize_exact, ranges, unique_sorted
@@ -33,6 +36,7 @@ _MAX_PACKED_Q = 7  # q bytes packed little-endian into a uint64, the top byte le
 _SPLIT_BYTES = np.zeros(256, dtype=bool)
 _SPLIT_BYTES[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 _PAD = ord(tok.PAD)
+_OTHER_WHITESPACE = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f]")
 
 
 @dataclass
@@ -155,51 +159,72 @@ def _table(codes: np.ndarray, value: np.ndarray, n_values: int) -> TokenTable:
     return TokenTable((pairs % n_codes).astype(np.int64), starts, texts)
 
 
-# -- phonetic codes -----------------------------------------------------------------------
-
-
 # -- dates --------------------------------------------------------------------------------
 
-_ISO = r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?"
+_ISO = r"^(?:[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?)?$"  # or "" (no date)
+# date_tokens' token kinds, each an integer code kind * 10^8 + value until made text
+_KINDS = ("y", "m", "ym", "d", "md", "dm", "ydm", "ymd")
+_KIND = 10**8
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def _date_table(values: list[str]) -> TokenTable | None:
     """``date_tokens`` of ISO dates (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``, or "" for none),
-    built column by column; None when a value is not a valid ISO date, so that the
-    per-value path raises its own error."""
-    s = pd.Series(values, dtype=object)
-    present = (s != "").to_numpy()
-    if not s[present].str.fullmatch(_ISO).all():
+    computed on integers (only the batch's distinct tokens become text); None when a value
+    is not a valid ISO date, so that the per-value path raises its own error."""
+    arr = pa.array(values, type=pa.string())
+    if pc.all(pc.match_substring_regex(arr, _ISO)).as_py() is False:
         return None
-    length = s.str.len().to_numpy()
-    year = s.str[:4]
-    if not year[present].astype(int).between(MIN_YEAR, MAX_YEAR).all():
+    length = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
+    digits = np.zeros((len(values), 10), dtype=np.int64)
+    if len(values):
+        wide = np.asarray(values, dtype="U10").view(np.uint32).reshape(len(values), -1)
+        digits[:, : wide.shape[1]] = wide.astype(np.int64) - ord("0")
+    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    month, day = digits[:, 5] * 10 + digits[:, 6], digits[:, 8] * 10 + digits[:, 9]
+    present, has_month, full = length > 0, length >= 7, length == 10
+    if not _valid_parts(year, month, day, present, has_month, full):
         return None
-    full = length == 10
-    try:  # numpy rejects months and days that do not exist (31 April, 29 February 1987)
-        np.asarray(s[full].tolist(), dtype="datetime64[D]")
-        np.asarray(s[length == 7].tolist(), dtype="datetime64[M]")
-    except ValueError:
-        return None
-    month, day = s.str[5:7], s.str[8:10]
-    low, high = month.where(month <= day, day), day.where(month <= day, month)
-    has_month = length >= 7
-    columns = [
-        (present, "y:" + year),
-        (has_month, "m:" + month),
-        (has_month, "ym:" + s.str[:7]),
-        (full, "d:" + day),
-        (full, "md:" + s.str[5:10]),
-        (full, "dm:" + low + "-" + high),
-        (full, "ydm:" + year + "-" + low + "-" + high),
-        (full, "ymd:" + s),
-    ]
+    low, high = np.minimum(month, day), np.maximum(month, day)
+    columns = [(present, year), (has_month, month), (has_month, year * 100 + month),
+               (full, day), (full, month * 100 + day), (full, low * 100 + high),
+               (full, year * 10**4 + low * 100 + high), (full, year * 10**4 + month * 100 + day)]
     owner = np.concatenate([np.flatnonzero(mask) for mask, _ in columns])
-    tokens = np.concatenate([col.to_numpy(dtype=object)[mask] for mask, col in columns])
+    codes = np.concatenate([kind * _KIND + value[mask]
+                            for kind, (mask, value) in enumerate(columns)])
     order = np.argsort(owner, kind="stable")
-    codes, texts = pd.factorize(tokens[order])
+    distinct, ids = np.unique(codes[order], return_inverse=True)
     starts = np.searchsorted(owner[order], np.arange(len(values) + 1)).astype(np.int64)
-    return TokenTable(codes.astype(np.int64), starts, [str(t) for t in texts])
+    return TokenTable(ids.reshape(-1).astype(np.int64), starts,
+                      [_date_token_text(int(c)) for c in distinct.tolist()])
+
+
+def _valid_parts(year: np.ndarray, month: np.ndarray, day: np.ndarray, present: np.ndarray,
+                 has_month: np.ndarray, full: np.ndarray) -> bool:
+    """Every year in range, month 1-12 and day within its month (what PartialDate checks)."""
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    ok = ~present | ((year >= MIN_YEAR) & (year <= MAX_YEAR))
+    ok &= ~has_month | ((month >= 1) & (month <= 12))
+    ok &= ~full | ((day >= 1) & (day <= days))
+    return bool(ok.all())
+
+
+def _date_token_text(code: int) -> str:
+    kind, v = divmod(code, _KIND)
+    name = _KINDS[kind]
+    if name in ("y",):
+        return f"y:{v:04d}"
+    if name in ("m", "d"):
+        return f"{name}:{v:02d}"
+    if name in ("md", "dm"):
+        return f"{name}:{v // 100:02d}-{v % 100:02d}"
+    if name == "ym":
+        return f"ym:{v // 100:04d}-{v % 100:02d}"
+    return f"{name}:{v // 10**4:04d}-{v // 100 % 100:02d}-{v % 100:02d}"
+
+
+# -- phonetic codes -----------------------------------------------------------------------
 
 
 def phonetic_code_table(values: list[str], algorithm: str) -> TokenTable:
@@ -208,21 +233,36 @@ def phonetic_code_table(values: list[str], algorithm: str) -> TokenTable:
 
     ``phonetic_codes`` lower-cases the value and encodes each space-separated part on its
     own, so the codes of a value are the sorted union of its distinct words' codes."""
-    words = pd.Series(values, dtype=object).str.lower().str.split().explode()
-    words = words[words.notna()]
-    word_id, distinct = factorize_exact(words)
+    owner, word_id, distinct = _words(values)
     per_word = _word_codes(distinct, algorithm)
     texts = sorted(set(chain.from_iterable(per_word)))
     index = {c: k for k, c in enumerate(texts)}
     sizes = np.asarray([len(x) for x in per_word], dtype=np.int64)
     word_codes = np.fromiter((index[c] for x in per_word for c in x), dtype=np.int64,
                              count=int(sizes.sum()))
-    owner = np.repeat(words.index.to_numpy(np.int64), sizes[word_id])
+    owner = np.repeat(owner, sizes[word_id])
     code = word_codes[ranges((np.cumsum(sizes) - sizes)[word_id], sizes[word_id])]
     n_codes = max(len(texts), 1)
     pairs = unique_sorted(owner * n_codes + code)
     starts = np.searchsorted(pairs // n_codes, np.arange(len(values) + 1)).astype(np.int64)
     return TokenTable((pairs % n_codes).astype(np.int64), starts, texts)
+
+
+def _words(values: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The words of ``v.lower().split()`` for every value: owning value and distinct-word id
+    of each word, and the distinct words. Plain ASCII (single spaces the only whitespace) is
+    split with Arrow kernels; anything else with Python's own lower() and split()."""
+    if _all_plain_ascii(values) and not _OTHER_WHITESPACE.search("".join(values)):
+        parts = pc.split_pattern(pc.ascii_lower(pa.array(values, type=pa.string())), " ")
+        flat, owner = parts.flatten(), pc.list_parent_indices(parts)
+        present = pc.not_equal(flat, "")
+        coded = pc.dictionary_encode(flat.filter(present))
+        return (owner.filter(present).to_numpy().astype(np.int64),
+                coded.indices.to_numpy().astype(np.int64), coded.dictionary.to_pylist())
+    words = pd.Series(values, dtype=object).str.lower().str.split().explode()
+    words = words[words.notna()]
+    word_id, distinct = factorize_exact(words)
+    return words.index.to_numpy(np.int64), word_id, distinct
 
 
 def _word_codes(words: list[str], algorithm: str) -> list[list[str]]:

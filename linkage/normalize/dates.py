@@ -46,7 +46,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.errors import NormalisationError, SchemaError
 
@@ -189,12 +190,15 @@ def _is_int(x: object) -> bool:
 
 # --- fast path for a batch of values -------------------------------------------------------
 
+# Each shape's two separators must be the same character; RE2 (Arrow's regex engine) has no
+# back-references, so both are captured and compared afterwards.
 _FAST_SHAPES = (
-    r"(?P<y1>[0-9]{4})(?P<s1>[-/.])(?P<m1>[0-9]{1,2})(?P=s1)(?P<d1>[0-9]{1,2})",
-    r"(?P<a>[0-9]{1,2})(?P<s2>[-/. ])(?P<b>[0-9]{1,2})(?P=s2)(?P<y2>[0-9]{4})",
+    r"(?P<y1>[0-9]{4})(?P<s1>[-/.])(?P<m1>[0-9]{1,2})(?P<t1>[-/.])(?P<d1>[0-9]{1,2})",
+    r"(?P<a>[0-9]{1,2})(?P<s2>[-/. ])(?P<b>[0-9]{1,2})(?P<t2>[-/. ])(?P<y2>[0-9]{4})",
     r"(?P<y3>[0-9]{4})(?P<m3>[0-9]{2})(?P<d3>[0-9]{2})",
 )
-_FAST = r"\A(?:" + "|".join(_FAST_SHAPES) + r")\Z"
+_FAST = r"^(?:" + "|".join(_FAST_SHAPES) + r")$"
+_NUMBERS = ("y1", "m1", "d1", "a", "b", "y2", "y3", "m3", "d3")
 _DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -206,7 +210,7 @@ def fast_iso_dates(values: Sequence[str], *, ambiguous: AmbiguityRule = "day_fir
         raise SchemaError("unknown day/month ambiguity rule")
     if not len(values):
         return []
-    parts = pd.Series(list(values), dtype=object).str.extract(_FAST)
+    parts = _fast_parts(values)
     ymd = _year_first(parts)
     pair = _pair_year(parts, ambiguous)
     year, month, day = (np.where(ymd[0] > 0, ymd[i], pair[i]) for i in range(3))
@@ -215,23 +219,34 @@ def fast_iso_dates(values: Sequence[str], *, ambiguous: AmbiguityRule = "day_fir
             zip(year.tolist(), month.tolist(), day.tolist(), ok.tolist(), strict=True)]
 
 
-def _ints(col: pd.Series) -> np.ndarray:
-    return pd.to_numeric(col, errors="coerce").fillna(-1).to_numpy(np.int64)
+def _fast_parts(values: Sequence[str]) -> dict[str, np.ndarray]:
+    """The numbers of each value's shape (-1 where absent or where the value has no plain
+    shape, including mismatched separators), matched by Arrow's RE2 over the whole column."""
+    matched = pc.extract_regex(pa.array(list(values), type=pa.string()), _FAST)
+    same = pc.and_(pc.equal(pc.struct_field(matched, "s1"), pc.struct_field(matched, "t1")),
+                   pc.equal(pc.struct_field(matched, "s2"), pc.struct_field(matched, "t2")))
+    keep = pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+    out = {}
+    for name in _NUMBERS:
+        text = pc.struct_field(matched, name)
+        number = pc.cast(pc.if_else(pc.equal(text, ""), None, text), pa.int64())
+        out[name] = np.where(keep, pc.fill_null(number, -1).to_numpy(), -1)
+    return out
 
 
-def _year_first(parts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    y1, y3 = _ints(parts["y1"]), _ints(parts["y3"])
+def _year_first(parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y1, y3 = parts["y1"], parts["y3"]
     eight = (y3 >= MIN_YEAR) & (y3 <= MAX_YEAR)  # other eight digits read as ddmmyyyy
     year = np.where(y1 >= 0, y1, np.where(eight, y3, -1))
-    month = np.where(y1 >= 0, _ints(parts["m1"]), _ints(parts["m3"]))
-    day = np.where(y1 >= 0, _ints(parts["d1"]), _ints(parts["d3"]))
+    month = np.where(y1 >= 0, parts["m1"], parts["m3"])
+    day = np.where(y1 >= 0, parts["d1"], parts["d3"])
     return year, month, day
 
 
-def _pair_year(parts: pd.DataFrame, rule: AmbiguityRule):
+def _pair_year(parts: dict[str, np.ndarray], rule: AmbiguityRule):
     """Year, month, day of ``nn/nn/yyyy`` (and of ``ddmmyyyy``), as ``_from_pair`` reads them."""
-    a, b, year = _ints(parts["a"]), _ints(parts["b"]), _ints(parts["y2"])
-    y3, m3, d3 = _ints(parts["y3"]), _ints(parts["m3"]), _ints(parts["d3"])
+    a, b, year = parts["a"], parts["b"], parts["y2"]
+    y3, m3, d3 = parts["y3"], parts["m3"], parts["d3"]
     eight = (y3 >= 0) & (year < 0)  # digits "ddmm" "yy" "yy"
     a, b = np.where(eight, y3 // 100, a), np.where(eight, y3 % 100, b)
     year = np.where(eight, m3 * 100 + d3, year)
