@@ -358,6 +358,7 @@ class BatchEncoder:
 
     @staticmethod
     def _drop_aliases_equal_to_primary(cells: _FieldCells) -> None:
+        """An alias with the same name parts as the primary value is no variant: drop it."""
         assert cells.aliases is not None
         for r, alias in enumerate(cells.aliases):
             if not alias:
@@ -578,10 +579,10 @@ class BatchEncoder:
         texts: list[np.ndarray] = []
         for i, part in enumerate(bk.parts):
             long = self._part_values(fields, part, counts, memo)
-            values = pd.Categorical(long["v"])
-            texts.append(np.asarray(values.categories, dtype=object))
+            codes, distinct_values = pd.factorize(long["v"])  # values are normalised: no NUL
+            texts.append(np.asarray(distinct_values, dtype=object))
             coded = pd.DataFrame({"vrow": long["vrow"].to_numpy(np.int64),
-                                  f"c{i}": values.codes.astype(np.int64)})
+                                  f"c{i}": codes.astype(np.int64)})
             combos = coded if combos is None else combos.merge(coded, on="vrow")
         assert combos is not None
         combined = np.zeros(len(combos), dtype=np.int64)
@@ -604,7 +605,7 @@ class BatchEncoder:
         for bk in self.schema.blocking_keys:
             kc = self._key_combinations(fields, counts, bk, memo)
             digests = _digests64(self._blocking_key, kc.messages)
-            out[bk.name] = _per_record_sorted(kc.records, digests[kc.combination], len(counts))
+            out[bk.name] = _per_record_sorted(kc.records, kc.combination, digests, len(counts))
         return out
 
     # -- public -------------------------------------------------------------------------
@@ -714,14 +715,15 @@ def _too_common(records: np.ndarray, combination: np.ndarray, n_values: int,
     return common[combination]
 
 
-def _per_record_sorted(records: np.ndarray, digests: np.ndarray, n: int) -> UInt64Lists:
-    """Each record's distinct digests in ascending order."""
-    order = np.lexsort((digests, records))
-    r, d = records[order], digests[order]
-    keep = np.ones(len(r), dtype=bool)
-    keep[1:] = (r[1:] != r[:-1]) | (d[1:] != d[:-1])
-    r, d = r[keep], d[keep]
-    return UInt64Lists(d, np.searchsorted(r, np.arange(n + 1)))
+def _per_record_sorted(records: np.ndarray, combination: np.ndarray, digests: np.ndarray,
+                       n: int) -> UInt64Lists:
+    """Each record's distinct digests in ascending order (``digests[combination[i]]`` belongs
+    to ``records[i]``), by one integer sort of (record, rank of the digest)."""
+    values, rank = np.unique(digests, return_inverse=True)  # equal digests share a rank
+    m = max(len(values), 1)
+    keys = unique_sorted(records.astype(np.int64) * m + rank.reshape(-1)[combination])
+    return UInt64Lists(values[keys % m].astype(np.uint64),
+                       np.searchsorted(keys // m, np.arange(n + 1)))
 
 
 def _select(cells: _FieldCells, keep: np.ndarray) -> _FieldCells:
