@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -182,6 +183,14 @@ class _InlinePool:
         return None
 
 
+def _single_chunk(src: Path, first: pd.DataFrame, chunk_size: int) -> bool:
+    """Whether ``first`` is the whole input: pandas' CSV reader returns full chunks until the
+    last one; Parquet batches may stop short at row groups, so its footer's count decides."""
+    if _is_parquet(src):
+        return (input_row_count(src) or 0) <= chunk_size
+    return len(first) < chunk_size
+
+
 def _pool(schema: LinkageSchema, key: SecretKey, workers: int, date_order: DateOrder | None):
     if workers <= 1:
         return _InlinePool(BatchEncoder(schema, key, date_order=date_order))
@@ -271,7 +280,11 @@ def encode_file(
     digests: list[np.ndarray] = []
     rows: list[np.ndarray] = []
     read = 0
-    pool = _pool(schema, key, workers, date_order)
+    chunks = iter(_read_chunks(src, schema.input_columns(), chunk_size))
+    first = next(chunks, None)
+    if first is None or _single_chunk(src, first, chunk_size):
+        workers = 1  # starting worker processes would cost more than they save
+    pool = _InlinePool(encoder) if workers <= 1 else _pool(schema, key, workers, date_order)
     ref_map = _ReferenceMap(Path(reference_map)) if reference_map else None
     try:
         with EncodedFileWriter(out, encoder.metadata) as writer:
@@ -289,7 +302,7 @@ def encode_file(
                 if progress:
                     progress(n)
 
-            for frame in _read_chunks(src, schema.input_columns(), chunk_size):
+            for frame in chain([] if first is None else [first], chunks):
                 pending.append((pool.submit(_encode_in_worker, frame, read + 1, on_error), len(frame)))
                 read += len(frame)
                 while len(pending) > 2 * workers:

@@ -171,3 +171,29 @@ def test_date_order_is_an_input_convention_not_part_of_the_fingerprint(people, f
     # read day-first, the US record of 11 March becomes 3 November (both parts <= 12)
     rows = b.encode(us).data.row_offsets[3:5]
     assert not np.array_equal(b.encode(us).data.clk[rows[0]], b.encode(eu).data.clk[rows[0]])
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_input_of_one_chunk_is_encoded_without_worker_processes(tmp_path, people, fixed_key,
+                                                                 monkeypatch, suffix):
+    """Starting worker processes costs ~0.5 s, more than a one-chunk input takes to encode."""
+    import linkage.encode as pipeline
+
+    started: list[int] = []
+    real_pool = pipeline._pool
+    monkeypatch.setattr(pipeline, "_pool", lambda *a: started.append(1) or real_pool(*a))
+    src = tmp_path / f"p.{suffix}"
+    big = pd.concat([people.assign(record_id=people.record_id + f"-{i}") for i in range(4)])
+    if suffix == "csv":
+        big.to_csv(src, index=False)
+    else:  # row groups smaller than a chunk: the footer's row count decides, not the batch
+        big.to_parquet(src, row_group_size=3)
+    encode_file(default_schema(), fixed_key, src, tmp_path / "one.clk.parquet", workers=2,
+                chunk_size=len(big) + 1)
+    assert started == []
+    encode_file(default_schema(), fixed_key, src, tmp_path / "two.clk.parquet", workers=2,
+                chunk_size=len(big) - 1)
+    assert started == [1]
+    _, one = read_encoded(tmp_path / "one.clk.parquet")
+    _, two = read_encoded(tmp_path / "two.clk.parquet")
+    assert np.array_equal(one.clk, two.clk) and one.refs.tolist() == two.refs.tolist()
