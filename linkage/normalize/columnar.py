@@ -13,7 +13,6 @@ per-value functions.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -51,32 +50,35 @@ def fold_ascii(values: list[str]) -> list[str]:
 def normalise_names_ascii(values: list[str], *, drop_titles: bool = True,
                           drop_particles: bool = True, sort_parts: bool = False) -> list[str]:
     """``names.normalise_name`` of each ASCII value, with the same options."""
-    folded = _fold(_check_ascii(values))
-    parts = pc.split_pattern(folded, " ")
-    flat = parts.flatten().to_numpy(zero_copy_only=False)
+    parts = pc.split_pattern(_fold(_check_ascii(values)), " ")
+    flat = parts.flatten()
     owner = pc.list_parent_indices(parts).to_numpy().astype(np.int64)
-    keep = flat != ""  # "" only from an empty value: it has no parts
-    flat, owner = flat[keep], owner[keep]
+    keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)  # "" only from an empty value
+    flat, owner = flat.filter(pa.array(keep)), owner[keep]
     for words, on in ((TITLES, drop_titles), (PARTICLES, drop_particles)):
         if on:
             flat, owner = _drop_unless_all(flat, owner, words, len(values))
     if sort_parts:
-        rank, _ = pd.factorize(flat, sort=True)  # codes in string order
-        order = np.lexsort((rank, owner))
-        flat, owner = flat[order], owner[order]
+        coded = pc.dictionary_encode(flat)
+        order_of_word = np.argsort(np.asarray(coded.dictionary.to_pylist(), dtype=object),
+                                   kind="stable")  # Python's str order, as sorted() uses
+        rank = np.empty(len(order_of_word), dtype=np.int64)
+        rank[order_of_word] = np.arange(len(order_of_word))
+        order = np.lexsort((rank[coded.indices.to_numpy()], owner))
+        flat, owner = flat.take(pa.array(order)), owner[order]
     offsets = np.searchsorted(owner, np.arange(len(values) + 1)).astype(np.int32)
-    lists = pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat, type=pa.string()))
-    return pc.binary_join(lists, " ").to_pylist()
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), flat), " ").to_pylist()
 
 
-def _drop_unless_all(flat: np.ndarray, owner: np.ndarray, words: frozenset[str],
-                     n: int) -> tuple[np.ndarray, np.ndarray]:
+def _drop_unless_all(flat: pa.Array, owner: np.ndarray, words: frozenset[str],
+                     n: int) -> tuple[pa.Array, np.ndarray]:
     """Leave out the parts found in ``words``, unless that would leave a value with none."""
-    listed = pd.Series(flat, dtype=object).isin(words).to_numpy()
+    listed = pc.is_in(flat, value_set=pa.array(sorted(words), type=pa.string()))
+    listed = listed.to_numpy(zero_copy_only=False)
     total = np.bincount(owner, minlength=n)
     found = np.bincount(owner, weights=listed, minlength=n).astype(np.int64)
     keep = ~listed | (found == total)[owner]
-    return flat[keep], owner[keep]
+    return flat.filter(pa.array(keep)), owner[keep]
 
 
 def normalise_documents_ascii(values: list[str]) -> list[str | None]:
