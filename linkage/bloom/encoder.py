@@ -374,7 +374,8 @@ class BatchEncoder:
         most = np.zeros(n, dtype=np.int64)
         for cells in fields.values():
             if cells.aliases is not None:
-                most = np.maximum(most, [len(a) for a in cells.aliases])
+                most = np.maximum(most, np.fromiter(map(len, cells.aliases), dtype=np.int64,
+                                                    count=len(cells.aliases)))
         return np.minimum(1 + most, self.schema.max_variants)
 
     @staticmethod

@@ -62,8 +62,8 @@ _BLIP_SCALE = 2**32
 
 def unpack_bits(filters: np.ndarray, bits: int | None = None) -> np.ndarray:
     """(rows, w) uint64 filters -> (rows, 64w) bool, bit i of word i // 64 at column i."""
-    rows = filters.shape[0]
-    raw = np.ascontiguousarray(filters, dtype="<u8").view(np.uint8).reshape(rows, -1)
+    rows, words = filters.shape
+    raw = np.ascontiguousarray(filters, dtype="<u8").view(np.uint8).reshape(rows, 8 * words)
     dense = np.unpackbits(raw, axis=1, bitorder="little").astype(np.bool_)
     return dense if bits is None else dense[:, :bits]
 

@@ -197,3 +197,18 @@ def test_input_of_one_chunk_is_encoded_without_worker_processes(tmp_path, people
     _, one = read_encoded(tmp_path / "one.clk.parquet")
     _, two = read_encoded(tmp_path / "two.clk.parquet")
     assert np.array_equal(one.clk, two.clk) and one.refs.tolist() == two.refs.tolist()
+
+
+@pytest.mark.parametrize("hardening", [{"permute": True}, {"balance": True, "xor_fold": True},
+                                       {"blip_epsilon": 3.0}, {"diffusion_inputs": 3}])
+def test_a_chunk_with_every_record_rejected_encodes_to_nothing(people, fixed_key, hardening):
+    """on_error="skip" can leave a chunk empty; every hardening step must take zero rows."""
+    from linkage.bloom.encoder import BatchEncoder
+    from linkage.schema import HardeningSpec
+
+    schema = default_schema().model_copy(update={"hardening": HardeningSpec(**hardening)})
+    batch = BatchEncoder(schema, fixed_key).encode(people.assign(date_of_birth="31/02/1990"),
+                                                   on_error="skip")
+    assert batch.data.n_records == 0 and batch.data.clk.shape[0] == 0
+    assert [(r.row, r.field) for r in batch.rejects] == [
+        (i + 1, "date_of_birth") for i in range(len(people))]
