@@ -4,7 +4,8 @@
  *
  * Why: the numpy path builds, per field, a dense bool table of every distinct cell's filter,
  * packs it, then ORs gathered table rows into the records: about 20% of encoding time
- * (benchmarks/encode.py). Here each record's bits are set directly from its cells' tokens.
+ * (benchmarks/encode.py). Here each record's bits are set directly from its cells' tokens,
+ * with each token word reduced modulo the filter length once per call.
  *
  *   or_cells(out, rows, cells, starts, tokens, words, bits) -> None
  *
@@ -80,18 +81,24 @@ bad:
     return 0;
 }
 
+/* positions[t * k + h] = words[t * k + h] % bits: one division per token word, not one per
+ * use (a token is used by many records, and a 32-bit division costs more than the OR) */
+static void reduce_words(const uint32_t *words, Py_ssize_t n, uint32_t bits, uint32_t *positions)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        positions[i] = words[i] % bits;
+}
+
 static void set_bits(uint64_t *out, Py_ssize_t w, const int64_t *rows, const int64_t *cells,
                      Py_ssize_t m, const int64_t *starts, const int64_t *tokens,
-                     const uint32_t *words, Py_ssize_t k, uint32_t bits)
+                     const uint32_t *positions, Py_ssize_t k)
 {
     for (Py_ssize_t i = 0; i < m; i++) {
         uint64_t *row = out + rows[i] * w;
         for (int64_t j = starts[cells[i]]; j < starts[cells[i] + 1]; j++) {
-            const uint32_t *tw = words + tokens[j] * k;
-            for (Py_ssize_t h = 0; h < k; h++) {
-                const uint32_t p = tw[h] % bits;
-                row[p >> 6] |= (uint64_t)1 << (p & 63);
-            }
+            const uint32_t *tp = positions + tokens[j] * k;
+            for (Py_ssize_t h = 0; h < k; h++)
+                row[tp[h] >> 6] |= (uint64_t)1 << (tp[h] & 63);
         }
     }
 }
@@ -125,10 +132,18 @@ static PyObject *or_cells(PyObject *self, PyObject *args)
         || !starts_valid(starts, n_cells, b[4].view.len / 8)
         || !in_range(b[4].view.buf, b[4].view.len / 8, n_tokens, "tokens"))
         goto done;
+    const size_t n_words = (size_t)(n_tokens * k > 0 ? n_tokens * k : 1);
+    uint32_t *positions = PyMem_Malloc(n_words * sizeof(uint32_t));
+    if (positions == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     Py_BEGIN_ALLOW_THREADS
+    reduce_words(b[5].view.buf, n_tokens * k, (uint32_t)bits, positions);
     set_bits(b[0].view.buf, w, b[1].view.buf, b[2].view.buf, m, starts, b[4].view.buf,
-             b[5].view.buf, k, (uint32_t)bits);
+             positions, k);
     Py_END_ALLOW_THREADS
+    PyMem_Free(positions);
     result = Py_None;
     Py_INCREF(result);
 done:
