@@ -115,6 +115,7 @@ class _FieldCells:
     columns: list[np.ndarray]  # per input column (or one joined column): cell id per record
     aliases: list[list[int]] | None  # per record, cell ids of its aliases (primary removed)
     tokens: TokenTable | None = None  # tokens of the universe, once computed (this batch only)
+    gathered: list[tuple[np.ndarray, np.ndarray]] | None = None  # see BatchEncoder._gathers
 
     def token_table(self, spec: FieldSpec) -> TokenTable:
         if self.tokens is None:
@@ -380,7 +381,14 @@ class BatchEncoder:
 
     @staticmethod
     def _gathers(cells: _FieldCells, counts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(variant rows, cell ids) pairs saying which cells each variant row of the field uses."""
+        """(variant rows, cell ids) pairs saying which cells each variant row of the field uses;
+        computed once per field and batch (filters and blocking keys all need them)."""
+        if cells.gathered is None:
+            cells.gathered = BatchEncoder._gather(cells, counts)
+        return cells.gathered
+
+    @staticmethod
+    def _gather(cells: _FieldCells, counts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         offsets = np.concatenate([[0], np.cumsum(counts)])
         record = np.repeat(np.arange(len(counts)), counts)
         variant = np.arange(len(record)) - offsets[record]
@@ -730,6 +738,8 @@ def _per_record_sorted(records: np.ndarray, combination: np.ndarray, digests: np
 def _select(cells: _FieldCells, keep: np.ndarray) -> _FieldCells:
     return replace(
         cells,
+        tokens=None,
+        gathered=None,  # variant rows change with the selection
         columns=[c[keep] for c in cells.columns],
         aliases=None if cells.aliases is None else [cells.aliases[i] for i in keep.tolist()],
     )

@@ -46,10 +46,4 @@ def or_cell_bits(out: np.ndarray, rows: np.ndarray, cells: np.ndarray, starts: n
     k = words.shape[1]
     positions = (words[pair_token] % np.uint32(bits)).reshape(-1)
     pair_rows = np.repeat(np.repeat(rows, sizes), k)
-    out |= _packed_rows(pair_rows, positions, out)
-
-
-def _packed_rows(rows: np.ndarray, positions: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """(n_rows, w) uint64 with the given (row, position) bits set."""
-    n_rows, w = like.shape
-    return pack_positions(rows, positions, n_rows, 64 * w)
+    out |= pack_positions(pair_rows, positions, out.shape[0], 64 * out.shape[1])

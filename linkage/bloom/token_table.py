@@ -33,10 +33,11 @@ __all__ = ["TokenTable", "phonetic_code_table", "token_table"]
 
 _MAX_PACKED_Q = 7  # q bytes packed little-endian into a uint64, the top byte left zero
 # What str.split() splits ASCII text on: \t \n \v \f \r, the separators \x1c-\x1f, space.
+_ASCII_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 _SPLIT_BYTES = np.zeros(256, dtype=bool)
-_SPLIT_BYTES[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_SPLIT_BYTES[[ord(c) for c in _ASCII_WHITESPACE]] = True
+_OTHER_WHITESPACE = re.compile("[" + re.escape(_ASCII_WHITESPACE.replace(" ", "")) + "]")
 _PAD = ord(tok.PAD)
-_OTHER_WHITESPACE = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f]")
 
 
 @dataclass
